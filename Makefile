@@ -1,0 +1,54 @@
+# The course's commands. Each creates .venv on first use; nothing is installed outside it.
+#   make lab        open the course in JupyterLab (start page: notebooks/welcome.ipynb)
+#   make test       the whole suite: library, notebooks (nbval), exercises, browser
+#   make exercises  regenerate exercises/ from solutions/
+#   make grade SUBMISSIONS=dir   grade dir/<student>/<NN_topic>.ipynb into grades.csv
+#   make bench      speed benchmarks (ratios against hand-written NumPy and PyTorch)
+#   make sync       re-pair every notebook with its py:percent file (jupytext)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+SUBMISSIONS ?= submissions
+# keep Jupyter's per-user state inside the venv, not in ~
+export JUPYTERLAB_SETTINGS_DIR := $(CURDIR)/$(VENV)/share/jupyter/lab/user-settings
+export JUPYTERLAB_WORKSPACES_DIR := $(CURDIR)/$(VENV)/share/jupyter/lab/workspaces
+export MPLBACKEND := Agg
+
+.PHONY: lab test exercises grade bench sync install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	# no news pop-up on the student's first screen
+	$(BIN)/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	@echo "Opening the course at http://localhost:$(PORT)/lab/tree/notebooks/welcome.ipynb"
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(PORT) \
+		--LabApp.default_url=/lab/tree/notebooks/welcome.ipynb
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests notebooks solutions \
+		--nbval-lax --nbval-cell-timeout=120 -p no:cacheprovider
+
+exercises: $(STAMP)
+	$(BIN)/python -m course_lib.exercises build solutions exercises
+
+grade: $(STAMP)
+	$(BIN)/python -m course_lib.exercises grade "$(SUBMISSIONS)" --out grades.csv
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_mlp.py
+
+sync: $(STAMP)
+	$(BIN)/jupytext --sync notebooks/*.ipynb solutions/*.ipynb
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,254 @@
+"""Parameters, the Module base class and Sequential: the skeleton every layer hangs on.
+
+A layer has ``forward(x) -> out`` (caching what the backward pass needs) and
+``backward(dout) -> dx`` (adding its parameter gradients into ``Parameter.grad``).
+There is no autograd: each layer writes its own backward pass, as in CS231n.
+Introduced in notebooks/00_foundations.ipynb.
+"""
+import numpy as np
+
+
+class Parameter:
+    """A trainable array with its gradient.
+
+    ``grad`` has the shape of ``data`` and gradients ACCUMULATE into it, as in PyTorch:
+    call ``zero_grad()`` (on the model or the optimizer) before each backward pass.
+    """
+
+    def __init__(self, data, name=None):
+        self.data = np.array(data, dtype=np.float64)
+        self.grad = np.zeros_like(self.data)
+        self.name = name
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def size(self):
+        return self.data.size
+
+    def zero_grad(self):
+        self.grad.fill(0.0)
+
+    def __repr__(self):
+        name = f" {self.name}" if self.name else ""
+        return f"Parameter{name}(shape={self.data.shape})"
+
+
+def as_input(x, owner, features=None):
+    """Validate a 2-D batch ``x`` for ``owner``; return it as a float ndarray.
+
+    Raises a ValueError naming the layer, the expected shape and the shape it got.
+    """
+    if not isinstance(x, np.ndarray):
+        try:
+            x = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{owner!r} expects a numeric array, got {type(x).__name__}") from None
+    if x.dtype.kind not in "fiub":
+        raise TypeError(f"{owner!r} expects a numeric array, got dtype {x.dtype}")
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    want = "(N, D)" if features is None else f"(N, {features})"
+    if x.ndim != 2 or (features is not None and x.shape[1] != features):
+        hint = ""
+        if x.ndim == 1:
+            hint = " — a single example needs a batch axis: x.reshape(1, -1)"
+        raise ValueError(f"{owner!r} expects input of shape {want}, got {x.shape}{hint}")
+    return x
+
+
+def check_dout(dout, out_shape, owner):
+    """The upstream gradient must have the shape of the forward output."""
+    dout = np.asarray(dout)
+    if dout.shape != tuple(out_shape):
+        raise ValueError(f"{owner!r}.backward expects dout of shape {tuple(out_shape)} (the shape "
+                         f"of its forward output), got {dout.shape}")
+    return dout
+
+
+class Module:
+    """Base class: parameters, buffers, train/eval mode, zero_grad, a readable repr.
+
+    Subclasses set attributes; any attribute that is a Parameter is a parameter, any
+    attribute that is a Module is a child. Buffers (state that is saved but not trained,
+    such as BatchNorm's running statistics) are listed by name in ``_buffers``.
+    """
+
+    training = True
+    _buffers = ()
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def backward(self, dout):
+        raise NotImplementedError
+
+    def backward_params(self, dout):
+        """Accumulate parameter gradients only; layers that can skip dx override this."""
+        self.backward(dout)
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def children(self):
+        return [v for v in vars(self).values() if isinstance(v, Module)]
+
+    def modules(self):
+        """This module and all its descendants, depth first."""
+        out = [self]
+        for child in self.children():
+            out.extend(child.modules())
+        return out
+
+    def named_parameters(self, prefix=""):
+        out = []
+        for key, value in vars(self).items():
+            if isinstance(value, Parameter):
+                out.append((prefix + key, value))
+            elif isinstance(value, Module):
+                out.extend(value.named_parameters(prefix + key + "."))
+        return out
+
+    def parameters(self):
+        seen, out = set(), []
+        for _, p in self.named_parameters():
+            if id(p) not in seen:
+                seen.add(id(p))
+                out.append(p)
+        return out
+
+    def named_buffers(self, prefix=""):
+        out = [(prefix + name, getattr(self, name)) for name in self._buffers]
+        for key, value in vars(self).items():
+            if isinstance(value, Module):
+                out.extend(value.named_buffers(prefix + key + "."))
+        return out
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.zero_grad()
+
+    def train(self, mode=True):
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def state_dict(self):
+        """Copies of every parameter and buffer, keyed by dotted name."""
+        state = {name: p.data.copy() for name, p in self.named_parameters()}
+        for name, value in self.named_buffers():
+            state[name] = np.array(value, copy=True)
+        return state
+
+    def load_state_dict(self, state):
+        params = dict(self.named_parameters())
+        buffers = dict(self.named_buffers())
+        missing = (set(params) | set(buffers)) - set(state)
+        if missing:
+            raise KeyError(f"load_state_dict: missing entries {sorted(missing)}")
+        for name, p in params.items():
+            p.data[...] = state[name]
+        for name in buffers:
+            owner, attr = self._locate(name)
+            current = getattr(owner, attr)
+            if isinstance(current, np.ndarray):
+                current[...] = state[name]
+            else:
+                setattr(owner, attr, type(current)(state[name]))
+
+    def _locate(self, dotted):
+        owner, *path = [self] + dotted.split(".")
+        for part in path[:-1]:
+            owner = getattr(owner, part)
+        return owner, path[-1]
+
+    def num_parameters(self):
+        return sum(p.size for p in self.parameters())
+
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+    def _need_cache(self, *names):
+        for name in names:
+            if getattr(self, name, None) is None:
+                raise RuntimeError(f"{self!r}.backward was called before forward: run forward(x) "
+                                   f"first, the backward pass needs what it caches")
+
+
+class Sequential(Module):
+    """Layers applied in order: ``forward`` left to right, ``backward`` right to left.
+
+    ``model.layers`` is the list of layers; ``model[i]`` indexes it.
+    Introduced in notebooks/00_foundations.ipynb.
+    """
+
+    def __init__(self, *layers):
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential expects Module objects, got {type(layer).__name__} "
+                                f"at position {i}")
+        self.layers = list(layers)
+
+    def children(self):
+        return list(self.layers)
+
+    def named_parameters(self, prefix=""):
+        out = []
+        for i, layer in enumerate(self.layers):
+            out.extend(layer.named_parameters(f"{prefix}{i}."))
+        return out
+
+    def named_buffers(self, prefix=""):
+        out = []
+        for i, layer in enumerate(self.layers):
+            out.extend(layer.named_buffers(f"{prefix}{i}."))
+        return out
+
+    def _locate(self, dotted):
+        index, rest = dotted.split(".", 1)
+        return self.layers[int(index)]._locate(rest)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout):
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    def backward_params(self, dout):
+        """Backward pass that skips the gradient w.r.t. the network input (one matmul less)."""
+        for layer in reversed(self.layers[1:]):
+            dout = layer.backward(dout)
+        if self.layers:
+            self.layers[0].backward_params(dout)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return Sequential(*self.layers[i])
+        return self.layers[i]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def __repr__(self):
+        if not self.layers:
+            return "Sequential()"
+        lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
+        n = self.num_parameters()
+        return "Sequential(\n" + "\n".join(lines) + f"\n)  # {n:,} parameters"
