@@ -1,0 +1,165 @@
+"""Matplotlib helpers. Each takes ``ax=None`` (a new figure if None) and returns the axes.
+
+Introduced in notebooks/00_foundations.ipynb; the update-ratio plot in 08.
+"""
+import numpy as np
+
+
+def _ax(ax, figsize=(6, 4)):
+    if ax is None:
+        import matplotlib.pyplot as plt
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_loss(history, ax=None, label=None, smooth=0, log=False, **kw):
+    """Per-step training loss; ``smooth`` > 0 overlays a moving average over that many steps."""
+    ax = _ax(ax)
+    loss = np.asarray(history.loss)
+    line, = ax.plot(loss, alpha=0.35 if smooth else 1.0, label=None if smooth else label, **kw)
+    if smooth and loss.size >= smooth:
+        avg = np.convolve(loss, np.ones(smooth) / smooth, mode="valid")
+        ax.plot(np.arange(smooth - 1, loss.size), avg, color=line.get_color(), label=label)
+    ax.set_xlabel("step (mini-batch)")
+    ax.set_ylabel("training loss")
+    if log:
+        ax.set_yscale("log")
+    if label:
+        ax.legend()
+    return ax
+
+
+def plot_curves(history, axes=None, title=None):
+    """Per-epoch train/validation loss (left) and accuracy (right). Returns the two axes."""
+    if axes is None:
+        import matplotlib.pyplot as plt
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    epochs = np.arange(1, len(history.train_loss) + 1)
+    ax = axes[0]
+    ax.plot(epochs, history.train_loss, "o-", ms=3, label="train")
+    if history.val_loss:
+        ax.plot(epochs[: len(history.val_loss)], history.val_loss, "o-", ms=3, label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.legend()
+    ax = axes[1]
+    if history.train_acc:
+        ax.plot(epochs, history.train_acc, "o-", ms=3, label="train")
+    if history.val_acc:
+        ax.plot(epochs[: len(history.val_acc)], history.val_acc, "o-", ms=3, label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    if history.train_acc or history.val_acc:
+        ax.legend()
+    if title:
+        axes[0].figure.suptitle(title)
+    return axes
+
+
+def plot_decision_boundary(model, X, y, ax=None, resolution=200, padding=0.5, title=None):
+    """Colour the plane by the model's predicted class and scatter the 2-D points on top.
+
+    Shapes: X (N, 2), y (N,). The model runs in eval mode.
+    """
+    ax = _ax(ax, (5, 5))
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary needs 2-D points, X of shape (N, 2); got {X.shape}")
+    x0, x1 = X[:, 0].min() - padding, X[:, 0].max() + padding
+    y0, y1 = X[:, 1].min() - padding, X[:, 1].max() + padding
+    gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    was = model.training
+    model.eval()
+    out = model.forward(np.c_[gx.ravel(), gy.ravel()])
+    model.train(was)
+    pred = out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0).astype(int)
+    from matplotlib.colors import ListedColormap
+    import matplotlib.pyplot as plt
+
+    k = int(max(pred.max(), np.max(y))) + 1
+    colors = plt.get_cmap("tab10").colors[:k]      # class i has the same colour in regions and points
+    cmap = ListedColormap(colors)
+    ax.contourf(gx, gy, pred.reshape(gx.shape), levels=np.arange(k + 1) - 0.5, cmap=cmap, alpha=0.25)
+    ax.scatter(X[:, 0], X[:, 1], c=np.asarray(y), cmap=cmap, vmin=-0.5, vmax=k - 0.5, s=14,
+               edgecolors="k", linewidths=0.3)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_layer_histograms(values, ax=None, labels=None, bins=60, range=None, title=None, xlabel="value"):
+    """Overlaid histograms, one per layer (Karpathy's makemore-3 style), legend with mean/std.
+
+    ``values``: list of arrays, e.g. the outputs recorded by ``diagnostics.trace``.
+    """
+    ax = _ax(ax, (7, 3.5))
+    labels = labels or [f"layer {i}" for i in np.arange(len(values))]
+    for v, lab in zip(values, labels):
+        v = np.asarray(v).ravel()
+        counts, edges = np.histogram(v, bins=bins, range=range, density=True)
+        ax.plot(0.5 * (edges[1:] + edges[:-1]), counts, label=f"{lab}: mean {v.mean():+.2f}, std {v.std():.2g}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    ax.legend(fontsize=7, loc="upper right")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_update_ratios(history, ax=None, title="update-to-weight ratio per layer"):
+    """log10(||dW|| / ||W||) per weight matrix against the step, with a reference line at -3."""
+    ax = _ax(ax, (7, 3.5))
+    steps = np.asarray(history.ratio_steps)
+    for name, ratios in history.update_ratios.items():
+        r = np.asarray(ratios)
+        ax.plot(steps[: r.size], np.log10(np.maximum(r, 1e-30)), label=name)
+    ax.axhline(-3, color="k", ls="--", lw=1, label="≈ 1e-3 (healthy)")
+    ax.set_xlabel("step")
+    ax.set_ylabel("log10(update / weight)")
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    return ax
+
+
+def plot_optimizer_paths(f, paths, ax=None, xlim=(-2, 2), ylim=(-2, 2), levels=30, log_levels=False, title=None):
+    """Contours of a 2-D function ``f(x, y)`` (vectorized) with optimizer paths on top.
+
+    ``paths``: dict name -> array (T, 2) of visited points.
+    """
+    ax = _ax(ax, (6, 5))
+    gx, gy = np.meshgrid(np.linspace(*xlim, 300), np.linspace(*ylim, 300))
+    z = f(gx, gy)
+    if log_levels:
+        zmin = z.min()
+        ax.contour(gx, gy, np.log10(z - zmin + 1e-3), levels=levels, cmap="Greys", linewidths=0.6)
+    else:
+        ax.contour(gx, gy, z, levels=levels, cmap="Greys", linewidths=0.6)
+    for name, path in paths.items():
+        path = np.asarray(path)
+        ax.plot(path[:, 0], path[:, 1], "o-", ms=2, lw=1.2, label=name)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_activation(act, ax=None, x=None, title=None):
+    """An activation layer's curve f(x) and its derivative f'(x)."""
+    ax = _ax(ax, (4, 3))
+    x = np.linspace(-5, 5, 401) if x is None else x
+    ax.plot(x, act.forward(x), label="f(x)")
+    ax.plot(x, act.derivative(x), "--", label="f'(x)")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set_title(title or repr(act))
+    ax.set_xlabel("x")
+    ax.legend(fontsize=8)
+    return ax
