@@ -39,10 +39,10 @@ test: $(STAMP)
 		--nbval-lax --nbval-cell-timeout=120 -p no:cacheprovider
 
 exercises: $(STAMP)
-	$(BIN)/python -m course_lib.exercises build solutions exercises
+	$(BIN)/python scripts/exercises.py build solutions exercises
 
 grade: $(STAMP)
-	$(BIN)/python -m course_lib.exercises grade "$(SUBMISSIONS)" --out grades.csv
+	$(BIN)/python scripts/exercises.py grade "$(SUBMISSIONS)" --out grades.csv
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_mlp.py

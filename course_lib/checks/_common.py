@@ -1,0 +1,36 @@
+"""Shared plumbing for the exercise checks.
+
+Conventions every check follows: fixed inputs (printed in the hint, so the student can
+reproduce the call); the student's function is called plainly, so its own exceptions reach
+the student untouched; one success line on success; AssertionError with a targeted hint on
+failure; the expected values are never printed.
+"""
+import numpy as np
+
+
+def passed(name):
+    """Print the one success line of a check."""
+    print(f"✓ {name}: all checks passed.")
+
+
+def fail(hint):
+    raise AssertionError(hint)
+
+
+def as_array(value, what):
+    """The student's return value as a float array, or a hint that says what came back."""
+    if value is None:
+        fail(f"{what} returned None — did you forget the `return` statement?")
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(f"{what} should return a numeric array, got {type(value).__name__}")
+
+
+def check_shape(value, shape, what):
+    if value.shape != tuple(shape):
+        fail(f"{what} returned shape {value.shape}, expected {tuple(shape)}")
+
+
+def close(a, b, rtol=1e-6, atol=1e-9):
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol))

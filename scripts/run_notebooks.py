@@ -1,0 +1,41 @@
+"""Execute py:percent notebooks and write their paired .ipynb with outputs (for maintainers).
+
+    .venv/bin/python scripts/run_notebooks.py notebooks/01_activations.py [more.py ...]
+
+The .py file is the source; the .ipynb gets fresh outputs (committed so notebooks render
+with their figures when browsed). Volatile execution timestamps are stripped so re-running
+an unchanged notebook gives a small diff. Prints each notebook's execution time.
+"""
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+
+
+def run(py_path, timeout=600):
+    py_path = Path(py_path)
+    if py_path.suffix == ".ipynb":
+        py_path = py_path.with_suffix(".py")
+    nb = jupytext.read(py_path)
+    nb.metadata.setdefault("kernelspec", {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"})
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(py_path.parent)}}).execute()
+    elapsed = time.perf_counter() - start
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    out = py_path.with_suffix(".ipynb")
+    nbformat.write(nb, out)
+    jupytext.write(jupytext.read(out), py_path, fmt="py:percent")   # keep the pair byte-identical in source
+    print(f"{out}: executed in {elapsed:.1f} s")
+    return elapsed
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    for path in sys.argv[1:]:
+        run(path)

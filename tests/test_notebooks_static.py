@@ -1,0 +1,63 @@
+"""Static checks of the committed notebooks (their execution is tested by nbval in make test)."""
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LECTURES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+ALL = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
+
+
+def ids(paths):
+    return [str(p.relative_to(ROOT)) for p in paths]
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_pair_in_sync(path):
+    pair = path.with_suffix(".py")
+    assert pair.exists(), f"{path.name} has no py:percent pair; run `make sync`"
+    a = [c.source.strip() for c in read(path).cells]
+    b = [c.source.strip() for c in jupytext.read(pair).cells]
+    assert a == b, f"{path.name} and {pair.name} differ; edit the .py and re-run scripts/run_notebooks.py"
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_kernelspec_and_clean_outputs(path):
+    nb = read(path)
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", \
+        f"{path.name} lacks kernelspec python3: JupyterLab would ask the student to pick a kernel"
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            assert out.output_type != "error", f"{path.name} cell {i} has a committed error output"
+            if out.output_type == "stream":
+                assert out.name != "stderr" or "Warning" not in out.text, \
+                    f"{path.name} cell {i} shows a warning: {out.text[:200]}"
+            text = out.get("data", {}).get("text/plain", "")
+            assert not re.match(r"<function \w+ at 0x", text), \
+                f"{path.name} cell {i} shows a stray function repr (interact(...) as last expression?)"
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=ids(LECTURES))
+def test_lecture_structure(path):
+    nb = read(path)
+    md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown").lower()
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    for heading in ("objectives", "prerequisites", "check your understanding", "summary"):
+        assert heading in md, f"{path.name} lacks a '{heading}' section"
+    assert "<details>" in md, f"{path.name}: answers should be folded in <details> blocks"
+    assert f"../exercises/{path.name}" in md, f"{path.name} should link to ../exercises/{path.name}"
+    assert "course_lib.widgets" in code, f"{path.name} shows no live widget from course_lib.widgets"
+    assert "assert " in code, f"{path.name} asserts none of its numbers"
+    assert "set_seed(" in code, f"{path.name} should seed course_lib"
+    executed = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    assert all(c.get("execution_count") for c in executed), \
+        f"{path.name} has unexecuted cells: commit it with outputs (scripts/run_notebooks.py)"
