@@ -19,12 +19,13 @@ export MPLBACKEND := Agg
 
 .PHONY: lab test exercises grade bench sync install clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml etc/overrides.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	# no news pop-up on the student's first screen
-	$(BIN)/jupyter labextension disable --level=sys_prefix "@jupyterlab/apputils-extension:announcements" >/dev/null
+	# JupyterLab defaults for the course: start the notebook's kernel without asking, no news pop-up
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp etc/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -32,7 +33,7 @@ install: $(STAMP)
 lab: $(STAMP)
 	@echo "Opening the course at http://localhost:$(PORT)/lab/tree/notebooks/welcome.ipynb"
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(PORT) \
-		--LabApp.default_url=/lab/tree/notebooks/welcome.ipynb
+		--LabApp.default_url=/lab/tree/notebooks/welcome.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests notebooks solutions \

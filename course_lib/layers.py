@@ -44,7 +44,7 @@ class Linear(Module):
     def backward_params(self, dout):
         self._need_cache("x")
         dout = check_dout(dout, (self.x.shape[0], self.out_features), self)
-        self.W.grad += self.x.T @ dout
+        self.W.accumulate_matmul(self.x.T, dout)
         if self.b is not None:
             self.b.grad += dout.sum(axis=0)
         return dout

@@ -17,8 +17,26 @@ class Parameter:
 
     def __init__(self, data, name=None):
         self.data = np.array(data, dtype=np.float64)
-        self.grad = np.zeros_like(self.data)
+        self._grad = np.zeros_like(self.data)
+        self._zero_pending = False
         self.name = name
+
+    # zero_grad() is lazy, like PyTorch's zero_grad(set_to_none=True): it only marks the
+    # gradient as zero, and the zeros are written when ``grad`` is next read. A layer that
+    # computes its whole gradient at once (Linear) stores it straight into the array with
+    # ``accumulate_matmul`` instead: no pass of zeros, no temporary, no extra addition.
+    # Reading ``p.grad`` always gives the accumulated gradient.
+    @property
+    def grad(self):
+        if self._zero_pending:
+            self._grad.fill(0.0)
+            self._zero_pending = False
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
+        self._zero_pending = False
 
     @property
     def shape(self):
@@ -29,7 +47,15 @@ class Parameter:
         return self.data.size
 
     def zero_grad(self):
-        self.grad.fill(0.0)
+        self._zero_pending = True
+
+    def accumulate_matmul(self, a, b):
+        """``grad += a @ b``; right after ``zero_grad()`` the product is written in place."""
+        if self._zero_pending:
+            np.matmul(a, b, out=self._grad)
+            self._zero_pending = False
+        else:
+            self._grad += a @ b
 
     def __repr__(self):
         name = f" {self.name}" if self.name else ""
@@ -162,10 +188,11 @@ class Module:
                 setattr(owner, attr, type(current)(state[name]))
 
     def _locate(self, dotted):
-        owner, *path = [self] + dotted.split(".")
-        for part in path[:-1]:
-            owner = getattr(owner, part)
-        return owner, path[-1]
+        # each child resolves the rest of the name itself (Sequential names children by index)
+        head, _, rest = dotted.partition(".")
+        if not rest:
+            return self, head
+        return getattr(self, head)._locate(rest)
 
     def num_parameters(self):
         return sum(p.size for p in self.parameters())
@@ -249,6 +276,7 @@ class Sequential(Module):
     def __repr__(self):
         if not self.layers:
             return "Sequential()"
-        lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
+        # indent nested containers so each child's lines sit under their parent
+        lines = [f"  ({i}): " + repr(layer).replace("\n", "\n  ") for i, layer in enumerate(self.layers)]
         n = self.num_parameters()
         return "Sequential(\n" + "\n".join(lines) + f"\n)  # {n:,} parameters"

@@ -39,7 +39,7 @@ class Optimizer:
 
     def zero_grad(self):
         for p in self.params:
-            p.grad.fill(0.0)
+            p.zero_grad()
 
     def step(self):
         self.t += 1

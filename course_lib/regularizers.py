@@ -11,7 +11,8 @@ from .module import Module
 def _weights(params, include_biases):
     if isinstance(params, Module):
         params = params.parameters()
-    return [p for p in params if include_biases or p.data.ndim >= 2]
+    # Maxout's bias (out, pieces) has 2 axes too: a bias is recognised by its name "b"
+    return [p for p in params if include_biases or (p.data.ndim >= 2 and p.name != "b")]
 
 
 class Penalty:

@@ -76,8 +76,9 @@ def _is_classifier(loss_fn):
 
 
 def _correct(loss_fn, out, y):
-    if isinstance(loss_fn, SoftmaxCrossEntropy) and y.ndim == 1:
-        return int((out.argmax(axis=1) == y).sum())
+    if isinstance(loss_fn, SoftmaxCrossEntropy):
+        gold = y if y.ndim == 1 else y.argmax(axis=1)      # probability targets: their top class
+        return int((out.argmax(axis=1) == gold).sum())
     if isinstance(loss_fn, BCEWithLogits):
         return int(((out > 0) == (y > 0.5)).all(axis=1).sum()) if out.ndim == 2 else int(((out > 0) == (y > 0.5)).sum())
     return 0
@@ -100,7 +101,8 @@ def evaluate(model, loss_fn, X, y, batch_size=1024):
 
 
 def _weights(model):
-    return [(name, p) for name, p in model.named_parameters() if p.data.ndim >= 2]
+    # Maxout's bias (out, pieces) has 2 axes but is no weight matrix
+    return [(name, p) for name, p in model.named_parameters() if p.data.ndim >= 2 and p.name != "b"]
 
 
 def fit(model, loss_fn, optimizer, X, y, epochs=10, batch_size=64, val=None, rng=None,

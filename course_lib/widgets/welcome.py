@@ -36,4 +36,6 @@ def unit_explorer():
     w = W.FloatLogSlider(value=1.0, base=10, min=-1, max=1.3, step=0.05, description="weight w",
                          continuous_update=True)
     b = W.FloatSlider(value=0.0, min=-4, max=4, step=0.1, description="bias b")
-    return W.interactive(draw, w=w, b=b)
+    box = W.interactive(draw, w=w, b=b)
+    box.add_class("course-main-widget")   # the browser test moves this widget's first slider
+    return box
