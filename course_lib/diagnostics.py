@@ -141,7 +141,10 @@ def hints(history, stats=None):
     loss = np.asarray(history.loss)
     if loss.size >= 10:
         first, last = loss[: max(1, loss.size // 10)].mean(), loss[-max(1, loss.size // 10):].mean()
-        if last > 0.95 * first:
+        if last > 1.05 * first:
+            out.append(f"the loss rose ({first:.3g} → {last:.3g}): learning rate too high, or a bug "
+                       f"in the gradient (check its sign)")
+        elif last > 0.95 * first:
             out.append(f"the loss barely moved ({first:.3g} → {last:.3g}): learning rate too low, "
                        f"or the network is stuck (check the initialization and dead units)")
         else:
