@@ -35,8 +35,9 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(PORT) \
 		--LabApp.default_url=/lab/tree/notebooks/welcome.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# one BLAS thread per process: two test workers on two cores would otherwise oversubscribe
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests notebooks solutions \
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile tests notebooks solutions \
 		--nbval-lax --nbval-cell-timeout=120 -p no:cacheprovider
 
 exercises: $(STAMP)

@@ -106,16 +106,39 @@ def _menu(page, menu, item):
     page.get_by_role("menuitem", name=item, exact=True).click()
 
 
+def _busy(page):
+    return page.locator(".jp-CodeCell .jp-InputArea-prompt", has_text="[*]").count() > 0
+
+
 def _run_all_and_wait(page):
-    _menu(page, "Run", "Run All Cells")
+    """Run all cells and wait until none is queued or running.
+
+    Committed prompts already show numbers, so completion is judged by the "[*]" markers:
+    first wait for execution to start (retrying "Run All" if the kernel dropped it while
+    starting), then for every "[*]" to go.
+    """
+    for attempt in range(3):
+        _menu(page, "Run", "Run All Cells")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not _busy(page):
+            time.sleep(0.05)
+        if _busy(page):
+            break
+    else:
+        pytest.fail("Run All Cells did not start executing (kernel not ready?)")
     deadline = time.monotonic() + RUN_ALL_TIMEOUT_S
-    # all code cells executed: no "[*]" or empty "[ ]" prompts left
+    idle_since = None
     while time.monotonic() < deadline:
-        prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
-        if prompts and all(re.fullmatch(r"\[\d+\]:", p.strip()) for p in prompts):
+        if _busy(page):
+            idle_since = None
+        elif idle_since is None:
+            idle_since = time.monotonic()
+        elif time.monotonic() - idle_since > 1.0:   # stays idle: done
+            prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+            assert all(re.fullmatch(r"\[\d+\]:", p.strip()) for p in prompts), f"unexecuted cells: {prompts}"
             return
-        time.sleep(0.5)
-    pytest.fail(f"cells still running after {RUN_ALL_TIMEOUT_S} s; prompts: {prompts}")
+        time.sleep(0.2)
+    pytest.fail(f"cells still running after {RUN_ALL_TIMEOUT_S} s")
 
 
 # In-page instrumentation: record when a key goes down and when the widget's figure changes.
@@ -148,17 +171,19 @@ def test_notebook_in_browser(lab, path):
     before = _digest([path, path.with_suffix(".py")])
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{base}/lab/tree/notebooks/{path.name}")
+        # ?reset: a fresh workspace, so tabs from earlier tests are not restored
+        page.goto(f"{base}/lab/tree/notebooks/{path.name}?reset")
         page.locator(".jp-Notebook").first.wait_for(timeout=60000)
         # the kernel must be up before "Run All": cells queued during start-up can be dropped
         page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=90000)
         # outputs committed in the file are cleared so that what we check is what runs now
         _menu(page, "Edit", "Clear Outputs of All Cells")
         _run_all_and_wait(page)
-        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
+        errors = page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
         assert errors.count() == 0, f"{path.name}: error output in the browser:\n" + "\n".join(errors.all_inner_texts())[:2000]
         # widget views render asynchronously after the execution reply: wait for them
-        widget = page.locator(".course-main-widget").first
+        panel = page.locator(".jp-NotebookPanel:visible").first
+        widget = panel.locator(".course-main-widget").first
         widget.wait_for(timeout=30000)
         widget.locator("img").first.wait_for(timeout=30000)
         widget.scroll_into_view_if_needed()
