@@ -28,6 +28,11 @@ def run(py_path, timeout=600):
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     out = py_path.with_suffix(".ipynb")
+    if out.exists():  # keep the cell ids of unchanged cells, so re-runs give small diffs
+        old = nbformat.read(out, as_version=4)
+        for new_cell, old_cell in zip(nb.cells, old.cells):
+            if new_cell.source == old_cell.source and "id" in old_cell:
+                new_cell["id"] = old_cell["id"]
     nbformat.write(nb, out)
     jupytext.write(jupytext.read(out), py_path, fmt="py:percent")   # keep the pair byte-identical in source
     print(f"{out}: executed in {elapsed:.1f} s")

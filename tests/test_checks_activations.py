@@ -1,0 +1,257 @@
+"""The checks of exercises/01_activations.ipynb, proved both ways: each passes the reference
+solution, and each typical mistake it claims to catch fails with its targeted hint — without
+the hint revealing the expected numbers, and without swallowing the student's own errors."""
+import re
+
+import numpy as np
+import pytest
+
+from course_lib import checks
+
+
+def passes(capsys, check, *args, name):
+    check(*args)
+    assert f"✓ {name}: all checks passed." in capsys.readouterr().out
+
+
+def hint(check, *args, match):
+    with pytest.raises(AssertionError, match=match) as info:
+        check(*args)
+    return str(info.value)
+
+
+def assert_hides(message, values):
+    message = re.sub(r"np\.array\([^)]*\)", "<array>", message)     # the inputs may be shown
+    for v in np.ravel(values):
+        v = float(v)
+        if v == round(v) or abs(v) < 1e-3:
+            continue
+        for text in {f"{v:.3f}", f"{v:.4f}", f"{v:.4g}", f"{v:.6g}"}:
+            assert text not in message, f"the hint reveals {text}: {message}"
+
+
+def raises_own_error(*args, **kwargs):
+    raise ValueError("my own bug")
+
+
+# ------------------------------------------------------------------ sigmoid
+
+def sigmoid_ok(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+X_SIG = np.array([-1000.0, -20.0, -2.0, 0.0, 0.5, 3.0, 1000.0])
+SIG_EXPECTED = np.r_[sigmoid_ok(X_SIG), sigmoid_ok(X_SIG) * (1 - sigmoid_ok(X_SIG))]
+
+
+def test_sigmoid_passes_the_reference(capsys):
+    passes(capsys, checks.check_sigmoid, sigmoid_ok, name="sigmoid")
+
+
+def test_sigmoid_accepts_scipy_style_expit(capsys):
+    def expit(x):        # another stable formulation: 0.5 * (1 + tanh(x / 2))
+        return 0.5 * (1.0 + np.tanh(0.5 * x))
+    passes(capsys, checks.check_sigmoid, expit, name="sigmoid")
+
+
+def sigmoid_where_both_branches(x):
+    return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
+
+
+def sigmoid_in_place(x):
+    x *= -1
+    return 1 / (1 + np.exp(np.minimum(x, 700)))
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (lambda x: 1 / (1 + np.exp(-x)), "exp overflowed on the way"),
+    (sigmoid_where_both_branches, "BOTH a and b"),
+    (lambda x: np.exp(x) / (1 + np.exp(x)), "contains nan"),
+    (lambda x: sigmoid_ok(-x), "sign in the exponent"),
+    (np.tanh, r"not 1 / \(1 \+ exp\(-x\)\)"),
+    (lambda x: sigmoid_ok(np.ravel(x)), r"returned shape \(6,\)"),
+    (sigmoid_in_place, "in place"),
+])
+def test_sigmoid_mistakes(wrong, match):
+    with np.errstate(all="ignore"):
+        message = hint(checks.check_sigmoid, wrong, match=match)
+    assert_hides(message, SIG_EXPECTED)
+
+
+def sigmoid_grad_ok(x):
+    s = sigmoid_ok(x)
+    return s * (1 - s)
+
+
+def test_sigmoid_grad_passes_the_reference(capsys):
+    passes(capsys, checks.check_sigmoid_grad, sigmoid_grad_ok, name="sigmoid_grad")
+
+
+def sigmoid_grad_naive(x):
+    s = 1 / (1 + np.exp(-x))
+    return s * (1 - s)
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (sigmoid_ok, "sigma\\(x\\) itself"),
+    (lambda x: 1 - sigmoid_ok(x), "returned 1 - sigma"),
+    (lambda x: x * (1 - x), r"computed x \(1 - x\)"),
+    (lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2, "contains nan"),
+    (sigmoid_grad_naive, "exp overflowed on the way"),
+    (lambda x: sigmoid_ok(x) * (1 + sigmoid_ok(x)), "not sigma"),
+])
+def test_sigmoid_grad_mistakes(wrong, match):
+    with np.errstate(all="ignore"):
+        message = hint(checks.check_sigmoid_grad, wrong, match=match)
+    assert_hides(message, SIG_EXPECTED)
+
+
+@pytest.mark.parametrize("check", [checks.check_sigmoid, checks.check_sigmoid_grad])
+def test_sigmoid_checks_let_the_students_error_through(check):
+    with pytest.raises(ValueError, match="my own bug"):
+        check(raises_own_error)
+
+
+# ------------------------------------------------------------------ Leaky ReLU
+
+def leaky_class(forward=None, backward=None, cache_first_only=False):
+    """A LeakyReLU class; forward(self, x) / backward(self, dout) may be replaced."""
+    class Layer:
+        def __init__(self, alpha=0.01):
+            self.alpha = alpha
+            self.x = None
+
+        def forward(self, x):
+            if not (cache_first_only and self.x is not None):
+                self.x = x
+            if forward is not None:
+                return forward(self, x)
+            return np.where(x > 0, x, self.alpha * x)
+
+        def backward(self, dout):
+            if backward is not None:
+                return backward(self, dout)
+            return np.where(self.x > 0, dout, self.alpha * dout)
+    return Layer
+
+
+def test_leaky_relu_passes_the_reference(capsys):
+    passes(capsys, checks.check_leaky_relu, leaky_class(), name="leaky_relu")
+
+
+def test_leaky_relu_passes_an_output_mask(capsys):
+    class FromOutput:                              # a mask from the output is just as good
+        def __init__(self, alpha=0.01):
+            self.alpha = alpha
+
+        def forward(self, x):
+            self.out = np.maximum(x, self.alpha * x)
+            return self.out
+
+        def backward(self, dout):
+            return dout * np.where(self.out > 0, 1.0, self.alpha)
+    passes(capsys, checks.check_leaky_relu, FromOutput, name="leaky_relu")
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (leaky_class(forward=lambda s, x: x), "returned x unchanged"),
+    (leaky_class(forward=lambda s, x: np.where(x > 0, s.alpha * x, x)), "positive side"),
+    (leaky_class(forward=lambda s, x: np.maximum(x, 0)), "alpha is not used"),
+    (leaky_class(backward=lambda s, d: d), "must be 0"),
+    (leaky_class(backward=lambda s, d: np.where(d > 0, d, s.alpha * d)), "sign of dout"),
+    (leaky_class(backward=lambda s, d: np.where(s.x > 0, 1.0, s.alpha)), "local slope"),
+    (leaky_class(backward=lambda s, d: np.where(s.x > 0, s.alpha * d, d)), "inverted"),
+    (leaky_class(backward=lambda s, d: d * s.x), "multiplied dout by x"),
+    (leaky_class(backward=lambda s, d: np.where(s.x > 0, d, 0.0)), "as for a plain ReLU"),
+    (leaky_class(cache_first_only=True), "FIRST forward call"),
+    (leaky_class(backward=lambda s, d: np.where(s.x >= 0, d, s.alpha * d)), "x = 0 exactly"),
+])
+def test_leaky_relu_mistakes(wrong, match):
+    hint(checks.check_leaky_relu, wrong, match=match)
+
+
+def test_leaky_relu_lets_the_students_error_through():
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_leaky_relu(leaky_class(backward=raises_own_error))
+
+
+# ------------------------------------------------------------------ ELU
+
+def elu_ok(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+def elu_grad_ok(x, alpha=1.0):
+    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0.0)))
+
+
+X_ELU = np.array([-1000.0, -5.0, -1.0, -0.1, 0.2, 2.0, 1000.0])
+ELU_EXPECTED = np.r_[elu_ok(X_ELU, 0.5), elu_grad_ok(X_ELU, 0.5), elu_ok(X_ELU), elu_grad_ok(X_ELU)]
+
+
+def test_elu_passes_the_reference(capsys):
+    passes(capsys, checks.check_elu, elu_ok, elu_grad_ok, name="elu")
+
+
+def test_elu_passes_the_f_plus_alpha_form_of_the_derivative(capsys):
+    def elu_grad(x, alpha=1.0):                    # f'(x) = f(x) + alpha for x <= 0
+        return np.where(x > 0, 1.0, elu_ok(x, alpha) + alpha)
+    passes(capsys, checks.check_elu, elu_ok, elu_grad, name="elu")
+
+
+@pytest.mark.parametrize("elu, elu_grad, match", [
+    (lambda x, alpha=1.0: np.where(x > 0, x, alpha * (np.exp(x) - 1)), elu_grad_ok, "BOTH a and b"),
+    (lambda x, alpha=1.0: x * (x > 0) + alpha * (np.exp(x) - 1) * (x <= 0), elu_grad_ok, "contains nan"),
+    (lambda x, alpha=1.0: np.maximum(x, 0), elu_grad_ok, "that is ReLU"),
+    (lambda x, alpha=1.0: elu_ok(x), elu_grad_ok, "alpha is not used"),
+    (lambda x, alpha=1.0: np.where(x > 0, x, alpha * np.exp(np.minimum(x, 0))), elu_grad_ok,
+     r"alpha \* \(exp\(x\) - 1\), so"),
+    (elu_ok, lambda x, alpha=1.0: np.where(x > 0, 1.0, elu_ok(x, alpha)), "returned the function"),
+    (elu_ok, lambda x, alpha=1.0: (x > 0).astype(float), "slope is 0"),
+    (elu_ok, lambda x, alpha=1.0: np.ones_like(x), "slope is 1 everywhere"),
+    (elu_ok, lambda x, alpha=1.0: elu_grad_ok(x), "alpha is missing"),
+    (elu_ok, lambda x, alpha=1.0: np.where(x > 0, 1.0, alpha * np.exp(x)), "BOTH a and b"),
+    (elu_ok, lambda x, alpha=1.0: (x > 0) + alpha * np.exp(x) * (x <= 0), "contains nan"),
+])
+def test_elu_mistakes(elu, elu_grad, match):
+    with np.errstate(all="ignore"):
+        message = hint(checks.check_elu, elu, elu_grad, match=match)
+    assert_hides(message, ELU_EXPECTED)
+
+
+def test_elu_lets_the_students_error_through():
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_elu(elu_ok, raises_own_error)
+
+
+# ------------------------------------------------------------------ dead units
+
+def dead_ok(A):
+    return float(np.mean(np.all(A <= 0, axis=0)))
+
+
+def test_dead_fraction_passes_the_reference(capsys):
+    passes(capsys, checks.check_dead_fraction, dead_ok, name="dead_fraction")
+    passes(capsys, checks.check_dead_fraction, lambda A: np.mean((A == 0).all(axis=0)),
+           name="dead_fraction")
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (lambda A: np.mean(np.all(A <= 0, axis=1)), "counted EXAMPLES"),
+    (lambda A: np.mean(A <= 0), "share of zero ENTRIES"),
+    (lambda A: np.mean(np.any(A <= 0, axis=0)), "ANY example"),
+    (lambda A: np.mean(np.all(A < 0, axis=0)), "`A <= 0`"),
+    (lambda A: np.sum(np.all(A <= 0, axis=0)), "FRACTION"),
+    (lambda A: 1 - np.mean(np.all(A <= 0, axis=0)), "NOT dead"),
+    (lambda A: np.all(A <= 0, axis=0), "one number"),
+    (lambda A: 0.5, "not the fraction of columns"),
+])
+def test_dead_fraction_mistakes(wrong, match):
+    message = hint(checks.check_dead_fraction, wrong, match=match)
+    assert "0.375" not in message and "3 of" not in message
+
+
+def test_dead_fraction_lets_the_students_error_through():
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_dead_fraction(raises_own_error)

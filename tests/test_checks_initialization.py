@@ -1,0 +1,243 @@
+"""The checks of exercises/02_initialization.ipynb, proved both ways: each passes the reference
+solution, and each typical mistake it claims to catch fails with its targeted hint — without
+the hint revealing the expected numbers, and without swallowing the student's own errors."""
+import math
+import re
+
+import numpy as np
+import pytest
+
+from course_lib import checks
+
+
+def passes(capsys, check, *args, name):
+    check(*args)
+    assert f"✓ {name}: all checks passed." in capsys.readouterr().out
+
+
+def hint(check, *args, match):
+    with pytest.raises(AssertionError, match=match) as info:
+        check(*args)
+    return str(info.value)
+
+
+def assert_hides(message, values):
+    message = re.sub(r"np\.array\([^)]*\)", "<array>", message)
+    for v in np.ravel(values):
+        v = float(v)
+        if v == round(v):
+            continue
+        for text in {f"{v:.3f}", f"{v:.4f}", f"{v:.3g}", f"{v:.4g}", f"{v:.2e}"}:
+            assert text not in message, f"the hint reveals {text}: {message}"
+
+
+def raises_own_error(*args, **kwargs):
+    raise ValueError("my own bug")
+
+
+# ------------------------------------------------------------------ initializers
+
+def normal_with(std_of):
+    """A normal initializer whose std is std_of(fan_in, fan_out)."""
+    return lambda fi, fo, rng: std_of(fi, fo) * rng.standard_normal((fi, fo))
+
+
+def uniform_with(bound_of):
+    return lambda fi, fo, rng: rng.uniform(-bound_of(fi, fo), bound_of(fi, fo), size=(fi, fo))
+
+
+xavier_normal_ok = normal_with(lambda fi, fo: math.sqrt(2 / (fi + fo)))
+xavier_uniform_ok = uniform_with(lambda fi, fo: math.sqrt(6 / (fi + fo)))
+he_normal_ok = normal_with(lambda fi, fo: math.sqrt(2 / fi))
+INIT_EXPECTED = [math.sqrt(2 / 550), math.sqrt(6 / 550), math.sqrt(2 / 400),
+                 math.sqrt(2 / 320), math.sqrt(6 / 320), math.sqrt(2 / 64)]
+
+
+def test_xavier_passes_the_reference(capsys):
+    passes(capsys, checks.check_xavier, xavier_normal_ok, xavier_uniform_ok, name="xavier")
+
+
+def test_xavier_accepts_rng_normal(capsys):
+    def xavier_normal(fan_in, fan_out, rng):
+        return rng.normal(0.0, np.sqrt(2.0 / (fan_in + fan_out)), size=(fan_in, fan_out))
+    passes(capsys, checks.check_xavier, xavier_normal, xavier_uniform_ok, name="xavier")
+
+
+def test_he_passes_the_reference(capsys):
+    passes(capsys, checks.check_he, he_normal_ok, name="he")
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (lambda fi, fo, rng: xavier_normal_ok(fo, fi, rng), "PyTorch's layout"),
+    (lambda fi, fo, rng: xavier_normal_ok(fi, fo, np.random.default_rng()), "two calls"),
+    (lambda fi, fo, rng: np.full((fi, fo), 0.05), "constant matrix"),
+    (lambda fi, fo, rng: 0.01 + xavier_normal_ok(fi, fo, rng), "mean"),
+    (normal_with(lambda fi, fo: 2 / (fi + fo)), "VARIANCE"),
+    (normal_with(lambda fi, fo: math.sqrt(6 / (fi + fo))), "BOUND of the uniform"),
+    (normal_with(lambda fi, fo: math.sqrt(1 / (fi + fo))), "the 2 in"),
+    (normal_with(lambda fi, fo: math.sqrt(2 / fi)), "He's rule"),
+    (normal_with(lambda fi, fo: math.sqrt(1 / fi)), "1 / fan_in"),
+    (normal_with(lambda fi, fo: math.sqrt(1 / fo)), "fan_out alone"),
+    (normal_with(lambda fi, fo: math.sqrt(2 / fo)), "fan_out where"),
+    (uniform_with(lambda fi, fo: math.sqrt(6 / (fi + fo))), "not a normal distribution"),
+    (normal_with(lambda fi, fo: 0.5), "does not match the formula"),
+])
+def test_xavier_normal_mistakes(wrong, match):
+    message = hint(checks.check_xavier, wrong, xavier_uniform_ok, match=match)
+    assert_hides(message, INIT_EXPECTED)
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (uniform_with(lambda fi, fo: math.sqrt(2 / (fi + fo))), "sqrt\\(3\\) times larger"),
+    (uniform_with(lambda fi, fo: 3 * math.sqrt(2 / (fi + fo))), "not 3 \\* std"),
+    (uniform_with(lambda fi, fo: 6 / (fi + fo)), "its square root"),
+    (uniform_with(lambda fi, fo: math.sqrt(3 / (fi + fo))), "the 2 is missing"),
+    (uniform_with(lambda fi, fo: math.sqrt(6 / fi)), "fan_in alone"),
+    (uniform_with(lambda fi, fo: math.sqrt(6 / fo)), "fan_out where"),
+    (xavier_normal_ok, "spread like a normal distribution"),
+    (lambda fi, fo, rng: rng.uniform(0, math.sqrt(6 / (fi + fo)), size=(fi, fo)), "not \\[0, r\\]"),
+])
+def test_xavier_uniform_mistakes(wrong, match):
+    message = hint(checks.check_xavier, xavier_normal_ok, wrong, match=match)
+    assert_hides(message, INIT_EXPECTED)
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (normal_with(lambda fi, fo: math.sqrt(2 / fo)), "divides by fan_in"),
+    (normal_with(lambda fi, fo: 2 / fi), "VARIANCE"),
+    (normal_with(lambda fi, fo: math.sqrt(1 / fi)), "the 2 is missing"),
+    (normal_with(lambda fi, fo: math.sqrt(2 / (fi + fo))), "Xavier's"),
+    (normal_with(lambda fi, fo: 2 * math.sqrt(1 / fi)), "instead of sqrt\\(2\\)"),
+    (uniform_with(lambda fi, fo: math.sqrt(6 / fi)), "not a normal distribution"),
+    (lambda fi, fo, rng: he_normal_ok(fo, fi, rng), "PyTorch's layout"),
+])
+def test_he_mistakes(wrong, match):
+    message = hint(checks.check_he, wrong, match=match)
+    assert_hides(message, INIT_EXPECTED)
+
+
+def test_initializer_checks_let_the_students_error_through():
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_xavier(raises_own_error, xavier_uniform_ok)
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_he(raises_own_error)
+
+
+# ------------------------------------------------------------------ layer stds
+
+def stds_variant(record="post", chained=True, apply=True, include_input=False, square=False):
+    def layer_stds(x, weight_std, depth, activation, rng):
+        a, out = x, [x.std()] if include_input else []
+        for _ in range(depth):
+            W = weight_std * rng.standard_normal((x.shape[1], x.shape[1]))
+            z = (a if chained else x) @ W
+            new = activation(z) if apply else z
+            s = (z if record == "pre" else new).std()
+            out.append(s ** 2 if square else s)
+            a = new
+        return np.array(out)
+    return layer_stds
+
+
+def test_layer_stds_passes_the_reference(capsys):
+    passes(capsys, checks.check_layer_stds, stds_variant(), name="layer_stds")
+
+
+def test_layer_stds_accepts_another_draw_order(capsys):
+    def layer_stds(x, weight_std, depth, activation, rng):
+        Ws = [rng.normal(0, weight_std, size=(x.shape[1], x.shape[1])) for _ in range(depth)][::-1]
+        a, out = x, []
+        for W in Ws:
+            a = activation(a @ W)
+            out.append(a.std())
+        return out
+    passes(capsys, checks.check_layer_stds, layer_stds, name="layer_stds")
+
+
+def x_in_place(x, weight_std, depth, activation, rng):
+    x *= 1.0 + 1e-3
+    return stds_variant()(x, weight_std, depth, activation, rng)
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (stds_variant(include_input=True), "without the input's"),
+    (stds_variant(square=True), "VARIANCES"),
+    (stds_variant(record="pre"), "pre-activations"),
+    (stds_variant(chained=False), "original x"),
+    (stds_variant(apply=False), "not applied"),
+    (lambda *a: np.abs(stds_variant()(*a) - 0.5), "does not follow"),
+    (lambda *a: -stds_variant()(*a), "not positive finite stds"),
+    (x_in_place, "in place"),
+])
+def test_layer_stds_mistakes(wrong, match):
+    hint(checks.check_layer_stds, wrong, match=match)
+
+
+def test_layer_stds_lets_the_students_error_through():
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_layer_stds(raises_own_error)
+
+
+# ------------------------------------------------------------------ collapse prediction
+
+FACTOR = 0.01 * math.sqrt(256)
+
+
+def test_collapse_prediction_passes_good_predictions(capsys):
+    passes(capsys, checks.check_collapse_prediction, FACTOR, FACTOR ** 10, name="collapse_prediction")
+    passes(capsys, checks.check_collapse_prediction, 0.15, 1e-8, name="collapse_prediction")
+
+
+@pytest.mark.parametrize("p1, p10, match", [
+    (0.01, FACTOR ** 10, r"not by std\(W\)"),
+    (0.01 * 256, FACTOR ** 10, "not fan_in"),
+    (FACTOR ** 2, FACTOR ** 10, "is the variance"),
+    (1.0, FACTOR ** 10, "does not keep it"),
+    (0.5, FACTOR ** 10, "not close to the measurement"),
+    (FACTOR, FACTOR ** 20, "VARIANCE factors"),
+    (FACTOR, 0.01 ** 10, r"not std\(W\)"),
+    (FACTOR, FACTOR ** 9, "count the factors"),
+    (FACTOR, FACTOR ** 11, "count the factors"),
+    (FACTOR, (0.01 * 256) ** 10, "sqrt\\(fan_in\\), not fan_in"),
+    (FACTOR, FACTOR, "ten such factors"),
+    (FACTOR, 0.0, "positive"),
+    (FACTOR, -0.3, "positive"),
+    (FACTOR, 1e-3, "factor of 2"),
+    (None, 1e-8, "assign your prediction"),
+    (np.array([0.1, 0.2]), 1e-8, "one finite number"),
+])
+def test_collapse_prediction_mistakes(p1, p10, match):
+    message = hint(checks.check_collapse_prediction, p1, p10, match=match)
+    for p in (p1, p10):
+        if np.ndim(p) == 0 and p is not None:
+            message = message.replace(f"{float(p):g}", "<the prediction>")
+    assert_hides(message, [FACTOR, FACTOR ** 10, 0.155, 1.06e-8])
+
+
+# ------------------------------------------------------------------ symmetry
+
+def spread_ok(W):
+    return float(np.ptp(W, axis=1).max())
+
+
+def test_max_unit_difference_passes_the_reference(capsys):
+    passes(capsys, checks.check_max_unit_difference, spread_ok, name="max_unit_difference")
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (lambda W: np.ptp(W, axis=0).max(), "compared the ROWS"),
+    (lambda W: np.ptp(W), "ALL entries"),
+    (lambda W: np.ptp(W, axis=1).mean(), "averaged over the inputs"),
+    (lambda W: np.abs(W - W[:, :1]).max(), "distance from unit 0"),
+    (lambda W: np.max(W - W[:, :1]), "signed difference"),
+    (lambda W: np.ptp(W, axis=1), "one number"),
+    (lambda W: 1.0, "not max over inputs"),
+])
+def test_max_unit_difference_mistakes(wrong, match):
+    message = hint(checks.check_max_unit_difference, wrong, match=match)
+    assert "1.9" not in message and "1.3" not in re.sub(r"np\.array\([^)]*\)", "", message)
+
+
+def test_max_unit_difference_lets_the_students_error_through():
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_max_unit_difference(raises_own_error)
