@@ -6,6 +6,7 @@ The .py file is the source; the .ipynb gets fresh outputs (committed so notebook
 with their figures when browsed). Volatile execution timestamps are stripped so re-running
 an unchanged notebook gives a small diff. Prints each notebook's execution time.
 """
+import os
 import sys
 import time
 from pathlib import Path
@@ -13,6 +14,11 @@ from pathlib import Path
 import jupytext
 import nbformat
 from nbclient import NotebookClient
+
+
+# small matrices: one BLAS thread is faster, and keeps parallel runs from oversubscribing
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 
 def run(py_path, timeout=600):
