@@ -21,7 +21,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 
-def run(py_path, timeout=600):
+def run(py_path, timeout=120):
     py_path = Path(py_path)
     if py_path.suffix == ".ipynb":
         py_path = py_path.with_suffix(".py")
