@@ -18,6 +18,7 @@ import numpy as np
 from ..activations import ELU, GELU, LeakyReLU, PReLU, ReLU, SiLU, Sigmoid, Tanh
 from ..layers import Maxout
 from ..module import Module
+from ._common import render_png
 
 # name shown in the dropdown -> factory of a fresh layer
 ACTIVATIONS = {
@@ -225,14 +226,6 @@ def draw(result, view=None):
     """The explorer's three panels for an ``explore`` result (in ``view`` if given, else in a
     new ExplorerView); returns the figure."""
     return (view or ExplorerView()).update(result)
-
-
-def render_png(fig):
-    """PNG bytes of a figure at its own size and dpi (light compression: speed over bytes)."""
-    import io
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
-    return buf.getvalue()
 
 
 def activation_explorer(name="tanh", scale=1.0, warm=True):

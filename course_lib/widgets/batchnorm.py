@@ -13,7 +13,6 @@ Pure, seeded compute functions (``make_mlp``, ``compute_run`` and its cached for
 ``train_run``, ``precompute``, ``sweep``), the drawing function ``draw`` and the builder
 ``bn_explorer``.
 """
-import contextlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,26 +27,13 @@ from ..module import Sequential
 from ..normalization import BatchNorm1d
 from ..optim import SGD
 from ..train import evaluate, fit
+from ._common import one_blas_thread
 
 LRS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 INIT_SCALES = (0.25, 0.5, 1.0, 2.0, 4.0)
 DEPTH, WIDTH, EPOCHS, BATCH_SIZE = 6, 64, 4, 64
 _COLORS = {True: "tab:blue", False: "tab:red"}
 _NAMES = {True: "with BN", False: "without BN"}
-
-
-def single_blas_thread():
-    """Run the small matrix products of these short runs on one BLAS thread.
-
-    With matrices this small, extra BLAS threads only add overhead, and on a busy machine
-    (several notebooks or test workers on 2 cores) OpenBLAS threads waiting for each other
-    can slow training down 10x or more. The results are unchanged.
-    """
-    try:
-        from threadpoolctl import threadpool_limits   # installed with scikit-learn
-    except ImportError:                                # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 @lru_cache(maxsize=1)
@@ -132,7 +118,7 @@ def compute_run(batchnorm, lr, init_scale=1.0, epochs=EPOCHS, placement="before"
     opt = SGD(model.parameters(), lr=lr)
     status, diverged_at = "completed", None
     # a diverging run overflows on purpose; that is the result, not a warning to show
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), single_blas_thread():
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), one_blas_thread():
         try:
             hist = fit(model, loss_fn, opt, X, y, epochs=epochs, batch_size=BATCH_SIZE,
                        rng=seed + 1, progress=False, ratio_every=0)

@@ -15,7 +15,6 @@ Pure, seeded compute functions (``make_mlp``, ``training_subset``, ``compute_cur
 cached form ``train_curves``, ``gaps``, ``precompute``), the drawing function ``draw`` and the
 builder ``dropout_explorer``.
 """
-import contextlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -29,25 +28,12 @@ from ..losses import SoftmaxCrossEntropy
 from ..module import Sequential
 from ..optim import SGD
 from ..train import evaluate, fit
+from ._common import one_blas_thread
 
 RATES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 LABEL_NOISE = {"clean": 0.0, "20% noisy": 0.2}
 N_TRAIN, WIDTH, DEPTH = 200, 256, 2
 EPOCHS, BATCH_SIZE, LR, MOMENTUM = 40, 32, 0.02, 0.9
-
-
-def single_blas_thread():
-    """Run the small matrix products of these short runs on one BLAS thread.
-
-    With matrices this small, extra BLAS threads only add overhead, and on a busy machine
-    (several notebooks or test workers on 2 cores) OpenBLAS threads waiting for each other
-    can slow training down 10x or more. The results are unchanged.
-    """
-    try:
-        from threadpoolctl import threadpool_limits   # installed with scikit-learn
-    except ImportError:                                # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 @lru_cache(maxsize=1)
@@ -133,7 +119,7 @@ def compute_curves(p, label_noise=0.0, seed=0, epochs=EPOCHS):
     opt = SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     order_rng = np.random.default_rng(seed + 2)
     rows = []
-    with single_blas_thread():
+    with one_blas_thread():
         for _ in range(epochs):
             fit(model, loss_fn, opt, X, y, epochs=1, batch_size=BATCH_SIZE, rng=order_rng,
                 progress=False, ratio_every=0)

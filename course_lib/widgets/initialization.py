@@ -11,7 +11,6 @@ histograms of the activations and of the gradients, and every layer's std.
 Used in notebooks/02_initialization.ipynb (the function ``propagate`` also feeds the gains
 and sigmoid-versus-tanh measurements there).
 """
-import contextlib
 import math
 from functools import lru_cache
 
@@ -21,6 +20,7 @@ from ..activations import ELU, LeakyReLU, ReLU, Sigmoid, Tanh
 from ..layers import Linear
 from ..losses import Loss
 from ..module import Sequential
+from ._common import one_blas_thread, render_png
 
 # name -> (layer factory, histogram range of its outputs); None means "no non-linearity"
 ACTIVATIONS = {
@@ -107,23 +107,6 @@ def _frozen(a):
     return a
 
 
-_BLAS = None
-
-
-def _one_blas_thread():
-    # the matrices are small: one BLAS thread is faster than several, and far faster on a busy
-    # machine, where threads waiting for each other can slow a product down tenfold.
-    # threadpoolctl comes with scikit-learn; without it, nothing changes.
-    global _BLAS
-    if _BLAS is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:
-            return contextlib.nullcontext()
-        _BLAS = ThreadpoolController()
-    return _BLAS.limit(limits=1, user_api="blas")
-
-
 @lru_cache(maxsize=512)
 def propagate(gain, activation="tanh", depth=10, width=256, n=256, seed=0, bins=50):
     """Forward a unit-Gaussian batch and backward a unit-Gaussian probe gradient through
@@ -144,7 +127,7 @@ def propagate(gain, activation="tanh", depth=10, width=256, n=256, seed=0, bins=
         linears, nonlinears = model.layers, [None] * depth
     else:
         linears, nonlinears = model.layers[0::2], model.layers[1::2]
-    with _one_blas_thread():
+    with one_blas_thread():
         acts, h = [], X
         for lin, f in zip(linears, nonlinears):
             h = lin.forward(h)
@@ -292,15 +275,6 @@ def _torch_gain(activation):
     if activation == "elu":
         return 1.0          # calculate_gain has no entry for ELU; we show the linear gain
     return gain(activation)
-
-
-def render_png(fig):
-    """PNG bytes of a figure, at the figure's own dpi and size (no tight-bbox second pass,
-    which the notebook's inline display of a figure would add)."""
-    import io
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
 
 
 def init_explorer(width=256, n=256, seed=0, warm=True):

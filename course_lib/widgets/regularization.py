@@ -15,7 +15,6 @@
 
 All compute functions are pure and seeded: numpy in, numbers and arrays out, no plotting.
 """
-import contextlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -31,6 +30,7 @@ from ..module import Sequential
 from ..optim import SGD, Adam
 from ..regularizers import L1, L2, ElasticNet
 from ..train import evaluate, fit
+from ._common import one_blas_thread
 
 
 # ------------------------------------------------------------------ 1. capacity on a 1-D curve
@@ -134,19 +134,6 @@ EXPONENTS = (-4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0)      # strength s = 10 **
 STRENGTHS = tuple(10.0 ** e for e in EXPONENTS)
 BINS = np.linspace(-1.0, 1.0, 81)                           # for the first-layer histograms
 NEAR_ZERO = 1e-3                                             # |w| below this counts as "near zero"
-
-
-def one_blas_thread():
-    """Context manager: run the small matrix products of these short runs on one BLAS thread.
-
-    With matrices this small, extra BLAS threads only add overhead, and on a busy machine
-    they wait for each other and can slow training down 5-10x. Results are unchanged.
-    """
-    try:
-        from threadpoolctl import threadpool_limits   # installed with scikit-learn
-    except ImportError:                                # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 @lru_cache(maxsize=1)
