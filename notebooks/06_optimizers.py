@@ -37,7 +37,7 @@
 # 7. compare optimizers fairly on real data (each at its own good learning rate).
 #
 # **Prerequisites.** [00 Foundations](00_foundations.ipynb) (losses, mini-batches, the digits
-# data), [03 Backpropagation](03_backprop.ipynb) (the gradient-descent update
+# data), [03 Backpropagation](03_backpropagation.ipynb) (the gradient-descent update
 # $\theta \leftarrow \theta - \eta\,\nabla L$). Notebook 02 (initialization) helps for the
 # clipping section.
 #

@@ -61,3 +61,19 @@ def test_lecture_structure(path):
     executed = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
     assert all(c.get("execution_count") for c in executed), \
         f"{path.name} has unexecuted cells: commit it with outputs (scripts/run_notebooks.py)"
+
+
+LINKED = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", LINKED, ids=ids(LINKED))
+def test_local_links_resolve(path):
+    """Every Markdown link to a local notebook or file points at something that exists."""
+    md = "\n".join(c.source for c in read(path).cells if c.cell_type == "markdown")
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", md):
+        if re.match(r"[a-z]+:", target) or target.startswith("#"):
+            continue
+        if not (path.parent / target.split("#")[0]).exists():
+            broken.append(target)
+    assert not broken, f"{path.name} links to missing files: {broken}"

@@ -63,12 +63,17 @@ def _call_forward(batchnorm_forward, x, training, call, **kwargs):
     inv_std = as_array(cache[2], f"{call}: cache inv_std")
     rm = as_array(rm, f"{call}: running_mean")
     rv = as_array(rv, f"{call}: running_var")
-    for name, value in (("running_mean", rm), ("running_var", rv)):
-        if value.shape in ((x.shape[0],), (x.shape[0], 1)):
-            fail(f"{call}: the returned {name} has shape {value.shape}, one value per EXAMPLE. "
-                 f"BatchNorm keeps one statistic per FEATURE: reduce over the batch, axis=0")
-        check_shape(value, (x.shape[1],), f"{call}: {name}")
     return out, x_hat, as_array(cache[1], f"{call}: cache gamma"), inv_std, rm, rv
+
+
+def _check_running_shapes(rm, rv, x, call):
+    n, d = x.shape
+    for name, value in (("running_mean", rm), ("running_var", rv)):
+        if value.shape != (d,) and value.ndim >= 1 and value.shape[0] == n:
+            fail(f"{call}: the returned {name} has shape {value.shape}: its statistics were taken "
+                 f"per EXAMPLE. BatchNorm keeps one statistic per FEATURE: reduce over the batch, "
+                 f"axis=0, shape ({d},)")
+        check_shape(value, (d,), f"{call}: {name}")
 
 
 def _check_train_out(out, x, eps, call):
@@ -191,6 +196,7 @@ def check_batchnorm_forward(batchnorm_forward):
     call = setup + "batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True)"
     out, x_hat, gamma, inv_std, rm, rv = _call_forward(batchnorm_forward, x, True, call)
     _check_train_out(out, x, 1e-5, call)
+    _check_running_shapes(rm, rv, x, call)
     _check_cache(x_hat, gamma, inv_std, x, mu, var, 1e-5, call)
     _check_running(rm, rv, x, 0.1, call)
 
@@ -203,6 +209,7 @@ def check_batchnorm_forward(batchnorm_forward):
             fail(f"{call}: the output did not change with eps=0.5: use the `eps` argument, not "
                  f"a fixed 1e-5")
         _check_train_out(out, x, 0.5, call)
+    _check_running_shapes(rm, rv, x, call)
     if close(rm, 0.9 * _RMEAN + 0.1 * mu) and close(rv, 0.9 * _RVAR + 0.1 * x.var(axis=0, ddof=1)):
         fail(f"{call}: the running statistics did not change with momentum=0.3: use the "
              f"`momentum` argument, not a fixed 0.1")
@@ -210,6 +217,7 @@ def check_batchnorm_forward(batchnorm_forward):
 
     call = setup + "batchnorm_forward(x, gamma, beta, running_mean, running_var, training=False)"
     out, x_hat, gamma, inv_std, rm, rv = _call_forward(batchnorm_forward, x, False, call)
+    _check_running_shapes(rm, rv, x, call)
     ref = _GAMMA * _normalize(x, _RMEAN, _RVAR, 1e-5) + _BETA
     if not close(out, ref):
         eval_hints = [

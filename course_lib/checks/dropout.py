@@ -175,7 +175,8 @@ def check_dropout_backward(dropout_backward):
              f"dx = dout * mask with the scaled mask")
     if close(dx, dout * mask * mask):
         fail(f"{call}: the scaling is applied twice; the mask is already scaled by 1 / (1 - p)")
-    if not np.array_equal(dx == 0, dout * mask == 0):
+    zeros = dx == 0
+    if zeros.any() and not np.array_equal(zeros, mask == 0):
         fail(f"{call}: dx is zero in other places than the mask. Did you draw a NEW mask? The "
              f"backward pass must use the mask of the forward pass, which it receives")
     fail(f"{call} is not dout * mask")
@@ -268,9 +269,9 @@ def check_dropout_mean_prediction(predicted_mean, predicted_std_of_mean):
 
 # ------------------------------------------------------- accuracy in eval mode
 
-def _accuracy_model():
-    """A fixed little classifier with dropout, and labels that its eval-mode network gets
-    right on exactly 15 of 20 examples."""
+def accuracy_test_model():
+    """The fixed inputs of check_eval_accuracy: a little classifier with dropout, 20 examples
+    X (20, 6) and labels y (20,) that its evaluation-mode network gets right on 15."""
     from ..activations import ReLU
     from ..dropout import Dropout
     from ..layers import Linear
@@ -298,10 +299,9 @@ def check_eval_accuracy(eval_accuracy):
     mode; a percentage instead of a fraction; the argmax over the wrong axis; a count instead
     of a fraction.
     """
-    call = ("model = cl.Sequential(cl.Linear(6, 40), cl.ReLU(), cl.Dropout(0.5), "
-            "cl.Linear(40, 4)) with fixed weights; eval_accuracy(model, X, y) on 20 examples")
+    call = "model, X, y = checks.dropout.accuracy_test_model(); eval_accuracy(model, X, y)"
     for start_training in (True, False):
-        model, X, y = _accuracy_model()
+        model, X, y = accuracy_test_model()
         model.train(start_training)
         dropout = model[2]
         state = dropout.rng.bit_generator.state

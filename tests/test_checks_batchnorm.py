@@ -1,0 +1,282 @@
+"""The checks of exercises/04_batch_normalization.ipynb, proved both ways: each passes the
+reference solution, and each typical mistake it claims to catch fails with its targeted hint —
+without the hint revealing the expected numbers, and without swallowing the student's own
+errors."""
+import re
+
+import numpy as np
+import pytest
+
+from course_lib import checks
+
+
+def passes(capsys, check, *args, name):
+    check(*args)
+    assert f"✓ {name}: all checks passed." in capsys.readouterr().out
+
+
+def hint(check, *args, match):
+    with pytest.raises(AssertionError, match=match) as info:
+        check(*args)
+    return str(info.value)
+
+
+def assert_hides(message, values):
+    message = re.sub(r"np\.array\([^)]*\)", "<array>", message)
+    for v in np.ravel(values):
+        v = float(v)
+        if v == round(v) or abs(v) < 1e-3:
+            continue
+        for text in {f"{v:.3f}", f"{v:.4f}", f"{v:.4g}", f"{v:.6g}"}:
+            assert text not in message, f"the hint reveals {text}: {message}"
+
+
+def raises_own_error(*args, **kwargs):
+    raise ValueError("my own bug")
+
+
+# ------------------------------------------------------------------ forward pass
+
+def forward_variant(axis=0, ddof_norm=0, eps_mode="inside", ddof_run=1, convention="torch",
+                    eval_batch=False, update_in_eval=False, fixed_eps=None, fixed_momentum=None,
+                    in_place=False, cache_std=False, cache_out=False, no_update=False,
+                    replace=False, scale="gamma-beta", train_running=False, run_std=False,
+                    divide_var=False, run_axis=None):
+    def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1,
+                          eps=1e-5):
+        eps = eps if fixed_eps is None else fixed_eps
+        momentum = momentum if fixed_momentum is None else fixed_momentum
+        if training and not train_running:
+            mu = x.mean(axis=axis, keepdims=axis == 1)
+            var = x.var(axis=axis, ddof=ddof_norm, keepdims=axis == 1)
+        else:
+            if eval_batch:
+                mu, var = x.mean(axis=0), x.var(axis=0)
+            else:
+                mu, var = running_mean, running_var
+        if eps_mode == "inside":
+            std = np.sqrt(var + eps)
+        elif eps_mode == "outside":
+            std = np.sqrt(var) + eps
+        else:
+            std = np.sqrt(var)
+        if divide_var:
+            std = var + eps
+        x_hat = (x - mu) / std
+        out = {"gamma-beta": gamma * x_hat + beta, "none": x_hat,
+               "swapped": beta * x_hat + gamma}[scale]
+        new_mean, new_var = running_mean, running_var
+        if (training and not no_update) or update_in_eval:
+            ax = axis if run_axis is None else run_axis
+            batch_mu = x.mean(axis=ax, keepdims=ax == 1)
+            batch_var = x.var(axis=ax, ddof=ddof_run, keepdims=ax == 1)
+            if run_std:
+                batch_var = np.sqrt(batch_var)
+            m = momentum if convention == "torch" else 1 - momentum
+            if replace:
+                new_mean, new_var = batch_mu, batch_var
+            elif in_place:
+                running_mean *= 1 - m
+                running_mean += m * batch_mu
+                running_var *= 1 - m
+                running_var += m * batch_var
+                new_mean, new_var = running_mean, running_var
+            else:
+                new_mean = (1 - m) * running_mean + m * batch_mu
+                new_var = (1 - m) * running_var + m * batch_var
+        inv_std = 1 / std
+        cache = (out if cache_out else x_hat, gamma, std if cache_std else inv_std)
+        return out, cache, new_mean, new_var
+    return batchnorm_forward
+
+
+def test_batchnorm_forward_passes_the_reference(capsys):
+    passes(capsys, checks.check_batchnorm_forward, forward_variant(), name="batchnorm_forward")
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (forward_variant(ddof_norm=1), "UNBIASED variance"),
+    (forward_variant(ddof_run=0), "BIASED batch variance"),
+    (forward_variant(convention="reversed"), "convention is reversed"),
+    (forward_variant(eval_batch=True), "in evaluation mode you normalized with the statistics of the batch"),
+    (forward_variant(eps_mode="outside"), "outside the square root"),
+    (forward_variant(eps_mode="none"), "eps is missing"),
+    (forward_variant(axis=1), "normalized each EXAMPLE"),
+    (forward_variant(run_axis=1), "per EXAMPLE"),
+    (forward_variant(update_in_eval=True), "changed the running statistics"),
+    (forward_variant(fixed_eps=1e-5), "use the `eps` argument"),
+    (forward_variant(fixed_momentum=0.1), "use the `momentum` argument"),
+    (forward_variant(in_place=True), "in place"),
+    (forward_variant(cache_std=True), "INVERSE"),
+    (forward_variant(cache_out=True), "x_hat is the output"),
+    (forward_variant(no_update=True), "running_mean was not updated"),
+    (forward_variant(replace=True), "replaced by the batch mean"),
+    (forward_variant(scale="none"), "apply the scale and shift"),
+    (forward_variant(scale="swapped"), "swapped"),
+    (forward_variant(train_running=True), "RUNNING statistics"),
+    (forward_variant(run_std=True), "standard deviation"),
+    (forward_variant(divide_var=True), "divided by the variance"),
+    (lambda *args, **kw: forward_variant()(*args, **kw)[:2], "should return a tuple"),
+    (lambda *args, **kw: forward_variant()(*args, **kw)[:1] + ((1, 2),) + forward_variant()(*args, **kw)[2:],
+     "the cache should return a tuple"),
+])
+def test_batchnorm_forward_mistakes(wrong, match):
+    message = hint(checks.check_batchnorm_forward, wrong, match=match)
+    x = np.random.default_rng(0).normal([2.0, -1.0, 0.5, 3.0], [3.0, 0.5, 1.5, 0.01], size=(6, 4))
+    gamma, beta = np.array([1.5, 0.5, 1.0, 2.0]), np.array([0.1, -0.2, 0.0, 0.3])
+    out, _, rm, rv = forward_variant()(x, gamma, beta, np.array([0.5, -0.5, 0.0, 1.0]),
+                                       np.array([2.0, 0.5, 1.0, 0.1]), True)
+    assert_hides(message, np.r_[out.ravel(), rm, rv])
+
+
+def test_batchnorm_forward_lets_the_students_error_through():
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_batchnorm_forward(raises_own_error)
+
+
+# ----------------------------------------------------------------- backward pass
+
+def backward_variant(kind="ok", sum_params=True, mean_params=False, dgamma_from=None,
+                     params_axis=0):
+    def batchnorm_backward(dout, cache):
+        x_hat, gamma, inv_std = cache
+        n = dout.shape[0]
+        g = dout * gamma
+        s1, s2 = g.sum(axis=0), (g * x_hat).sum(axis=0)
+        dx = {"ok": inv_std / n * (n * g - s1 - x_hat * s2),
+              "constant": g * inv_std,
+              "no mean term": inv_std / n * (n * g - x_hat * s2),
+              "no var term": inv_std / n * (n * g - s1),
+              "no 1/N": inv_std * (n * g - s1 - x_hat * s2),
+              "no N g": inv_std / n * (g - s1 - x_hat * s2),
+              "sums": inv_std * (g - s1 - x_hat * s2),
+              "no gamma": inv_std / n * (n * dout - dout.sum(axis=0)
+                                         - x_hat * (dout * x_hat).sum(axis=0)),
+              "random": dout * 0.37}[kind]
+        local = x_hat if dgamma_from is None else dgamma_from(x_hat, inv_std)
+        if not sum_params:
+            return dx, dout * local, dout
+        reduce = np.mean if mean_params else np.sum
+        return dx, reduce(dout * local, axis=params_axis), reduce(dout, axis=params_axis)
+    return batchnorm_backward
+
+
+def test_batchnorm_backward_passes_the_reference(capsys):
+    passes(capsys, checks.check_batchnorm_backward, backward_variant(), name="batchnorm_backward")
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (backward_variant(sum_params=False), "one row per example"),
+    (backward_variant(mean_params=True), "averaged over the batch"),
+    (backward_variant(params_axis=1), "summed over the features"),
+    (backward_variant(dgamma_from=lambda xh, inv: xh / inv), "dgamma is not sum"),
+    (backward_variant("constant"), "treats mu and var as constants"),
+    (backward_variant("no mean term"), "path through the batch MEAN"),
+    (backward_variant("no var term"), "path through the batch VARIANCE"),
+    (backward_variant("no 1/N"), "N times too large"),
+    (backward_variant("no N g"), "factor N is missing"),
+    (backward_variant("sums"), "MEANS over the batch"),
+    (backward_variant("no gamma"), "gamma is missing"),
+    (backward_variant("random"), "numerical gradient"),
+    (lambda dout, cache: backward_variant()(dout, cache)[:2], "should return a tuple"),
+])
+def test_batchnorm_backward_mistakes(wrong, match):
+    message = hint(checks.check_batchnorm_backward, wrong, match=match)
+    rng = np.random.default_rng(1)
+    x = 3 + 2 * rng.standard_normal((5, 3))
+    gamma, dout = np.array([0.5, 1.5, 2.0]), rng.standard_normal((5, 3))
+    inv_std = 1 / np.sqrt(x.var(axis=0) + 1e-5)
+    dx, dgamma, dbeta = backward_variant()(dout, ((x - x.mean(axis=0)) * inv_std, gamma, inv_std))
+    assert_hides(message, np.r_[dx.ravel(), dgamma, dbeta])
+
+
+def test_batchnorm_backward_catches_in_place_changes():
+    def in_place(dout, cache):
+        result = backward_variant()(dout, cache)
+        dout *= 2
+        return result
+    hint(checks.check_batchnorm_backward, in_place, match="in place")
+
+
+def test_batchnorm_backward_lets_the_students_error_through():
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_batchnorm_backward(raises_own_error)
+
+
+# --------------------------------------------------------- recovering the identity
+
+def identity_variant(gamma_of=None, beta_of=None, axis=0):
+    def identity_params(x, eps):
+        mu, var = x.mean(axis=axis), x.var(axis=axis)
+        gamma = np.sqrt(var + eps) if gamma_of is None else gamma_of(x, var, eps)
+        beta = mu if beta_of is None else beta_of(x, mu, var, eps)
+        return gamma, beta
+    return identity_params
+
+
+def test_bn_identity_passes_the_reference(capsys):
+    passes(capsys, checks.check_bn_identity, identity_variant(), name="bn_identity")
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (identity_variant(gamma_of=lambda x, var, eps: np.sqrt(var)), "without eps"),
+    (identity_variant(gamma_of=lambda x, var, eps: var + eps), "you used the variance"),
+    (identity_variant(gamma_of=lambda x, var, eps: 1 / np.sqrt(var + eps)), "inverse"),
+    (identity_variant(gamma_of=lambda x, var, eps: np.sqrt(x.var(axis=0, ddof=1) + eps)), "unbiased"),
+    (identity_variant(beta_of=lambda x, mu, var, eps: np.zeros_like(mu)), "beta = 0"),
+    (identity_variant(gamma_of=lambda x, var, eps: x.mean(axis=0),
+                      beta_of=lambda x, mu, var, eps: np.sqrt(var + eps)), "swapped"),
+    (identity_variant(axis=1), "one value per example"),
+    (identity_variant(axis=None), "single number"),
+    (lambda x, eps: np.sqrt(x.var(axis=0) + eps), "should return a tuple"),
+])
+def test_bn_identity_mistakes(wrong, match):
+    message = hint(checks.check_bn_identity, wrong, match=match)
+    x = np.array([[4.0, -1.0, 0.20], [1.0, -3.0, 0.21], [2.5, 0.5, 0.19], [6.0, -2.0, 0.20],
+                  [0.5, -0.5, 0.22]])
+    assert_hides(message, np.r_[np.sqrt(x.var(axis=0) + 1e-5), np.sqrt(x.var(axis=0) + 0.5),
+                                x.mean(axis=0)])
+
+
+def test_bn_identity_lets_the_students_error_through():
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_bn_identity(raises_own_error)
+
+
+# ---------------------------------------------------- the batch a prediction sees
+
+RIGHT = dict(train_A=np.sqrt(3.0), train_B=-np.sqrt(3.0), eval_A=0.5, eval_B=0.5)
+
+
+def test_batch_dependence_passes_the_reference(capsys):
+    passes(capsys, checks.check_batch_dependence, *RIGHT.values(), name="batch_dependence")
+    # exact values with eps also pass
+    eps = 1e-5
+    passes(capsys, checks.check_batch_dependence, 1.5 / np.sqrt(0.75 + eps), -1.5 / np.sqrt(0.75 + eps),
+           1 / np.sqrt(4 + eps), 1 / np.sqrt(4 + eps), name="batch_dependence")
+
+
+@pytest.mark.parametrize("changes, match", [
+    (dict(eval_A=np.sqrt(3.0), eval_B=-np.sqrt(3.0)), "do not enter at all"),
+    (dict(eval_A=np.sqrt(3.0), eval_B=np.sqrt(3.0)), "statistics of batch A"),
+    (dict(eval_A=0.25, eval_B=0.25), "running VARIANCE"),
+    (dict(eval_A=1.0, eval_B=1.0), "AND divide"),
+    (dict(train_B=np.sqrt(3.0)), "are equal"),
+    (dict(train_A=0.5, train_B=0.5), "are equal"),
+    (dict(train_A=0.5), "uses the running statistics"),
+    (dict(train_A=1.5, train_B=-1.5), "unbiased variance"),
+    (dict(train_A=2.0), "divided by the batch variance"),
+    (dict(train_A=1.5), "unbiased variance"),
+    (dict(train_B=-1.5), "unbiased variance"),
+    (dict(train_A=-np.sqrt(3.0), train_B=np.sqrt(3.0)), "wrong sign"),
+    (dict(train_A=0.9), "not \\(x - mu_B\\)"),
+    (dict(train_A=None), "is None"),
+    (dict(eval_B=np.array([0.5, 0.5])), "one finite number"),
+])
+def test_batch_dependence_mistakes(changes, match):
+    args = {**RIGHT, **changes}
+    message = hint(checks.check_batch_dependence, *args.values(), match=match)
+    given = [np.ravel(v) for v in changes.values() if v is not None]
+    hidden = [v for k, v in RIGHT.items()
+              if k not in changes and not any(np.isclose(v, g).any() for g in given)]
+    assert_hides(message, hidden)
