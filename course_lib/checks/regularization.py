@@ -356,8 +356,9 @@ def check_early_stopping(EarlyStopping):
     writing into the arrays.
     """
     for losses, patience in _SEQUENCES:
-        call = (f"stopper = EarlyStopping(patience={patience}), then stopper.update(epoch, "
-                f"val_loss, weights) for the validation losses {list(losses)}")
+        call = (f"stopper = EarlyStopping(patience={patience}), then one stopper.update(epoch, "
+                f"val_loss, weights) per epoch for the validation losses {list(losses)}, the "
+                f"arrays of weights = {{'W': ..., 'b': ...}} changing in place between epochs")
         stopper, stop, weights = _run_stopper(EarlyStopping, losses, patience, call)
         ref_stop = _stop_epoch(losses, patience)
         if stop != ref_stop:
