@@ -30,7 +30,7 @@ from ..module import Sequential
 from ..optim import SGD, Adam
 from ..regularizers import L1, L2, ElasticNet
 from ..train import evaluate, fit
-from ._common import one_blas_thread
+from ._common import one_blas_thread, render_png
 
 
 # ------------------------------------------------------------------ 1. capacity on a 1-D curve
@@ -304,7 +304,7 @@ def draw(strength=1e-2, method="L1", fig=None):
     without regularization. Middle: loss per epoch. Right: accuracy per epoch (train on the
     noisy training labels, validation clean; evaluation mode). Returns the figure."""
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    from matplotlib.ticker import FuncFormatter, NullLocator
 
     if fig is None:
         fig = plt.figure(figsize=(12, 3.7))
@@ -318,7 +318,7 @@ def draw(strength=1e-2, method="L1", fig=None):
     ax0.set_yscale("log")
     ax0.set_ylim(0.5, 1e4)
     ax0.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax0.yaxis.set_minor_formatter(NullFormatter())
+    ax0.yaxis.set_minor_locator(NullLocator())   # fewer tick labels: a faster redraw
     ax0.set_xlabel("first-layer weight")
     ax0.set_ylabel("count (log scale)")
     ax0.legend(fontsize=8, loc="upper right")
@@ -350,12 +350,17 @@ def regularization_explorer(strength=1e-2, method="L1"):
     """Build the widget: strength (log slider over the precomputed grid, first control) and
     method (dropdown). The callback draws and returns the Run it shows."""
     import ipywidgets as W
-    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+    from matplotlib.figure import Figure
+
+    # one figure, redrawn and sent as a PNG: no pyplot bookkeeping and no second "tight"
+    # rendering pass, which together doubled the time of a slider move
+    fig = Figure(figsize=(12, 3.7))
 
     def update(strength, method):
-        fig = draw(strength, method)
-        plt.show()
-        plt.close(fig)
+        fig.clear()
+        draw(strength, method, fig=fig)
+        display(Image(render_png(fig)))
         return train_run(method, strength)
 
     style = {"description_width": "initial"}
