@@ -8,17 +8,7 @@ import pytest
 
 import course_lib as cl
 from course_lib import checks
-
-
-def passes(capsys, check, *args, name):
-    check(*args)
-    assert f"✓ {name}: all checks passed." in capsys.readouterr().out
-
-
-def hint(check, *args, match):
-    with pytest.raises(AssertionError, match=match) as info:
-        check(*args)
-    return str(info.value)
+from _checkutil import hint, passes, raises_own_error
 
 
 def assert_hides(message, values):
@@ -29,10 +19,6 @@ def assert_hides(message, values):
             continue
         for text in {f"{v:.3f}", f"{v:.4f}", f"{v:.4g}", f"{v:.6g}", f"{v:.2e}", f"{v:g}"}:
             assert text not in message, f"the hint reveals {text}: {message}"
-
-
-def raises_own_error(*args, **kwargs):
-    raise ValueError("my own bug")
 
 
 # ------------------------------------------------------------------ forward pass

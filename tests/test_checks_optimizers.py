@@ -8,17 +8,7 @@ import pytest
 
 from course_lib import checks
 from course_lib.checks.optimizers import GRADS, W0
-
-
-def passes(capsys, check, *args, name):
-    check(*args)
-    assert f"✓ {name}: all checks passed." in capsys.readouterr().out
-
-
-def hint(check, *args, match):
-    with pytest.raises(AssertionError, match=match) as info:
-        check(*args)
-    return str(info.value)
+from _checkutil import hint, passes, raises_own_error
 
 
 def assert_hides(message, values):
@@ -31,10 +21,6 @@ def assert_hides(message, values):
             if len(text.lstrip("-0.").replace(".", "")) < 3:   # 0.9 is also beta1's value
                 continue
             assert text not in message, f"the hint reveals {text}: {message}"
-
-
-def raises_own_error(*args, **kwargs):
-    raise ValueError("my own bug")
 
 
 # ------------------------------------------------------------------ momentum

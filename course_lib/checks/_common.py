@@ -34,3 +34,18 @@ def check_shape(value, shape, what):
 
 def close(a, b, rtol=1e-6, atol=1e-9):
     return bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def fmt_array(a):
+    """An array as the literal a student can paste into a cell to reproduce the call."""
+    return f"np.array({np.asarray(a).tolist()!r})"
+
+
+def unpack(result, names, what):
+    """The student's tuple return value as a list, or a hint naming what was expected."""
+    if not isinstance(result, (tuple, list)) or len(result) != len(names):
+        got = type(result).__name__
+        if isinstance(result, (tuple, list)):
+            got += f" of length {len(result)}"
+        fail(f"{what} should return a tuple ({', '.join(names)}), got {got}")
+    return list(result)

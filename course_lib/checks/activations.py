@@ -2,12 +2,8 @@
 ReLU layer (forward and backward), ELU with its derivative, and a dead-unit counter."""
 import numpy as np
 
-from ._common import as_array, check_shape, close, fail, passed
+from ._common import as_array, check_shape, close, fail, fmt_array, passed
 from ._fp import call_recording_fp_warnings
-
-
-def _fmt(a):
-    return f"np.array({np.asarray(a).tolist()!r})"
 
 
 def _sigmoid(x):
@@ -19,7 +15,7 @@ def _call(fn, name, x, *extra):
     """Call fn on a copy of x (plus extra arguments); return (output, fp warnings, call text)."""
     x_in = x.copy()
     out, warns = call_recording_fp_warnings(fn, x_in, *extra)
-    args = ", ".join([_fmt(x)] + [repr(e) for e in extra])
+    args = ", ".join([fmt_array(x)] + [repr(e) for e in extra])
     call = f"{name}({args})"
     if not np.array_equal(x_in, x):
         fail(f"{call} changed its input array in place; return a new array")
@@ -125,7 +121,7 @@ def check_leaky_relu(LeakyReLU):
     an earlier forward call; the slope at x = 0.
     """
     x, dout = _X_LR, _D_LR
-    xs, ds = _fmt(x), _fmt(dout)
+    xs, ds = fmt_array(x), fmt_array(dout)
 
     relu = LeakyReLU(alpha=0.0)
     call = f"LeakyReLU(alpha=0.0).forward({xs})"
@@ -189,7 +185,7 @@ def check_leaky_relu(LeakyReLU):
         fail(f"{call}: backward should return dout where x > 0 and alpha * dout elsewhere")
 
     x2 = _X_LR2
-    call = (f"layer = LeakyReLU(alpha=0.1); layer.forward({xs}); layer.forward({_fmt(x2)}); "
+    call = (f"layer = LeakyReLU(alpha=0.1); layer.forward({xs}); layer.forward({fmt_array(x2)}); "
             f"layer.backward({ds})")
     fresh = LeakyReLU(alpha=alpha)
     fresh.forward(x.copy())
@@ -201,7 +197,7 @@ def check_leaky_relu(LeakyReLU):
     if not close(dx, _leaky_grad(x2, dout, alpha)):
         fail(f"{call}: backward does not match the most recent forward input")
 
-    call = f"layer = LeakyReLU(alpha=0.0); layer.forward({_fmt(_X_ZERO)}); layer.backward(np.ones((2, 2)))"
+    call = f"layer = LeakyReLU(alpha=0.0); layer.forward({fmt_array(_X_ZERO)}); layer.backward(np.ones((2, 2)))"
     at_zero = LeakyReLU(alpha=0.0)
     at_zero.forward(_X_ZERO.copy())
     dx = as_array(at_zero.backward(np.ones((2, 2))), call)
@@ -300,7 +296,7 @@ def check_dead_fraction(dead_fraction):
     the active fraction instead of the dead one.
     """
     a = _A_DEAD
-    call = f"dead_fraction({_fmt(a)})"
+    call = f"dead_fraction({fmt_array(a)})"
     a_in = a.copy()
     value = as_array(dead_fraction(a_in), call)
     if not np.array_equal(a_in, a):

@@ -3,12 +3,8 @@ numerical gradients, the relative error, the worked example's gradients, and a b
 import numpy as np
 
 from ..gradcheck import gradcheck
-from ._common import as_array, check_shape, close, fail, passed
+from ._common import as_array, check_shape, close, fail, fmt_array, passed
 from ._fp import call_recording_fp_warnings
-
-
-def _fmt(a):
-    return f"np.array({np.asarray(a).tolist()!r})"
 
 
 def _sigmoid(x):
@@ -140,7 +136,7 @@ def check_numerical_gradient(numerical_gradient):
     """
     x0 = _X_NUM
     for h in (1e-3, 1e-2):
-        call = f"{_F_TEXT}; x = {_fmt(x0)}; numerical_gradient(f, x, h={h:g})"
+        call = f"{_F_TEXT}; x = {fmt_array(x0)}; numerical_gradient(f, x, h={h:g})"
         x = x0.copy()
         got = as_array(numerical_gradient(_f_cubic, x, h=h), call)
         if not np.array_equal(x, x0):
@@ -182,7 +178,7 @@ def check_numerical_gradient(numerical_gradient):
         fail(f"{call} is not the centred difference (f(x + h e_i) - f(x - h e_i)) / 2h of each "
              f"element")
 
-    call = f"{_F_TEXT}; x = {_fmt(x0)}; numerical_gradient(f, x)"
+    call = f"{_F_TEXT}; x = {fmt_array(x0)}; numerical_gradient(f, x)"
     got = as_array(numerical_gradient(_f_cubic, x0.copy()), call)
     check_shape(got, x0.shape, call)
     exact = 3 * x0 ** 2 + 2
@@ -207,7 +203,7 @@ def _rel(a, b, tiny=1e-12):
 def _call_rel(rel_error, a, b):
     a_in, b_in = a.copy(), b.copy()
     value, _ = call_recording_fp_warnings(rel_error, a_in, b_in)
-    call = f"rel_error({_fmt(a)}, {_fmt(b)})"
+    call = f"rel_error({fmt_array(a)}, {fmt_array(b)})"
     if not (np.array_equal(a_in, a) and np.array_equal(b_in, b)):
         fail(f"{call} changed its inputs in place")
     value = as_array(value, call)

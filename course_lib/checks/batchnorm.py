@@ -4,20 +4,7 @@ normalization, and a prediction of how one example's output depends on its batch
 import numpy as np
 
 from ..gradcheck import numerical_gradient, rel_error
-from ._common import as_array, check_shape, close, fail, passed
-
-
-def _fmt(a):
-    return f"np.array({np.asarray(a).tolist()!r})"
-
-
-def _unpack(result, names, what):
-    if not isinstance(result, (tuple, list)) or len(result) != len(names):
-        got = type(result).__name__
-        if isinstance(result, (tuple, list)):
-            got += f" of length {len(result)}"
-        fail(f"{what} should return a tuple ({', '.join(names)}), got {got}")
-    return list(result)
+from ._common import as_array, check_shape, close, fail, fmt_array, passed, unpack
 
 
 def _normalize(x, mu, var, eps, eps_mode="inside"):
@@ -41,15 +28,15 @@ _RVAR = np.array([2.0, 0.5, 1.0, 0.1])
 def _forward_inputs():
     x = np.random.default_rng(0).normal(_LOC, _SCALE, size=(6, 4))
     setup = (f"x = np.random.default_rng(0).normal({_LOC}, {_SCALE}, size=(6, 4)); "
-             f"gamma = {_fmt(_GAMMA)}; beta = {_fmt(_BETA)}; running_mean = {_fmt(_RMEAN)}; "
-             f"running_var = {_fmt(_RVAR)}; ")
+             f"gamma = {fmt_array(_GAMMA)}; beta = {fmt_array(_BETA)}; running_mean = {fmt_array(_RMEAN)}; "
+             f"running_var = {fmt_array(_RVAR)}; ")
     return x, setup
 
 
 def _call_forward(batchnorm_forward, x, training, call, **kwargs):
     args = [x.copy(), _GAMMA.copy(), _BETA.copy(), _RMEAN.copy(), _RVAR.copy()]
     result = batchnorm_forward(*args, training, **kwargs)
-    out, cache, rm, rv = _unpack(result, ("out", "cache", "running_mean", "running_var"), call)
+    out, cache, rm, rv = unpack(result, ("out", "cache", "running_mean", "running_var"), call)
     for name, given, orig in zip(("x", "gamma", "beta", "running_mean", "running_var"), args,
                                  (x, _GAMMA, _BETA, _RMEAN, _RVAR)):
         if not np.array_equal(given, orig):
@@ -58,7 +45,7 @@ def _call_forward(batchnorm_forward, x, training, call, **kwargs):
                  f"caller's arrays alone")
     out = as_array(out, f"{call}: out")
     check_shape(out, x.shape, f"{call}: out")
-    cache = _unpack(cache, ("x_hat", "gamma", "inv_std"), f"{call}: the cache")
+    cache = unpack(cache, ("x_hat", "gamma", "inv_std"), f"{call}: the cache")
     x_hat = as_array(cache[0], f"{call}: cache x_hat")
     inv_std = as_array(cache[2], f"{call}: cache inv_std")
     rm = as_array(rm, f"{call}: running_mean")
@@ -290,7 +277,7 @@ def check_batchnorm_backward(batchnorm_backward):
     n, d = x.shape
     args = (dout.copy(), (x_hat.copy(), gamma.copy(), inv_std.copy()))
     result = batchnorm_backward(*args)
-    dx, dgamma, dbeta = _unpack(result, ("dx", "dgamma", "dbeta"), call)
+    dx, dgamma, dbeta = unpack(result, ("dx", "dgamma", "dbeta"), call)
     if not (np.array_equal(args[0], dout) and all(np.array_equal(a, b) for a, b in
                                                    zip(args[1], (x_hat, gamma, inv_std)))):
         fail(f"{call} changed dout or the cache in place; compute new arrays")
@@ -372,9 +359,9 @@ def check_bn_identity(identity_params):
     """
     for eps in (1e-5, 0.5):
         x = _X_ID
-        call = f"identity_params({_fmt(x)}, eps={eps:g})"
+        call = f"identity_params({fmt_array(x)}, eps={eps:g})"
         result = identity_params(x.copy(), eps)
-        gamma, beta = _unpack(result, ("gamma", "beta"), call)
+        gamma, beta = unpack(result, ("gamma", "beta"), call)
         gamma, beta = as_array(gamma, f"{call}: gamma"), as_array(beta, f"{call}: beta")
         d = x.shape[1]
         for name, value in (("gamma", gamma), ("beta", beta)):

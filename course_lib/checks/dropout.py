@@ -3,20 +3,7 @@ and backward, a prediction of the mean and its sampling error, and an accuracy m
 evaluation mode."""
 import numpy as np
 
-from ._common import as_array, check_shape, close, fail, passed
-
-
-def _fmt(a):
-    return f"np.array({np.asarray(a).tolist()!r})"
-
-
-def _unpack(result, names, what):
-    if not isinstance(result, (tuple, list)) or len(result) != len(names):
-        got = type(result).__name__
-        if isinstance(result, (tuple, list)):
-            got += f" of length {len(result)}"
-        fail(f"{what} should return a tuple ({', '.join(names)}), got {got}")
-    return list(result)
+from ._common import as_array, check_shape, close, fail, fmt_array, passed, unpack
 
 
 # ------------------------------------------------------------------ forward pass
@@ -34,7 +21,7 @@ def _call_forward(dropout_forward, x, p, training, seed, rng=None):
             f"rng=np.random.default_rng({seed}))")
     x_in = x.copy()
     result = dropout_forward(x_in, p, training, np.random.default_rng(seed) if rng is None else rng)
-    out, mask = _unpack(result, ("out", "mask"), call)
+    out, mask = unpack(result, ("out", "mask"), call)
     if not np.array_equal(x_in, x):
         fail(f"{call} changed x in place (e.g. `x *= mask`); return a new array, out = x * mask")
     out = as_array(out, f"{call}: out")

@@ -2,7 +2,7 @@
 gradient, the initial-loss sanity value ln K, and a standardizer fitted on training data."""
 import numpy as np
 
-from ._common import as_array, check_shape, close, fail, passed
+from ._common import as_array, check_shape, close, fail, fmt_array, passed
 from ._fp import call_recording_fp_warnings
 
 
@@ -14,11 +14,6 @@ def _softmax(z, axis=1):
 def _log_softmax(z):
     shifted = z - z.max(axis=1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-
-
-def _fmt(a):
-    """An array as the literal a student can paste into a cell."""
-    return f"np.array({np.asarray(a).tolist()!r})"
 
 
 def _no_keepdims(z, in_max=True, in_sum=True):
@@ -40,7 +35,7 @@ def _call_softmax(softmax, z):
     """Call softmax on a copy of z; return (output, fp warnings, call text)."""
     z_in = z.copy()
     out, warns = call_recording_fp_warnings(softmax, z_in)
-    call = f"softmax({_fmt(z)})"
+    call = f"softmax({fmt_array(z)})"
     if not np.array_equal(z_in, z):
         fail(f"{call} changed its input array in place (e.g. `z -= z.max(...)`): the caller's "
              f"logits are gone. Compute `z - z.max(...)` into a new array instead")
@@ -131,7 +126,7 @@ def _reference_ce(z, y):
 def _call_ce(cross_entropy, z, y):
     z_in, y_in = z.copy(), y.copy()
     result, warns = call_recording_fp_warnings(cross_entropy, z_in, y_in)
-    call = f"cross_entropy({_fmt(z)}, {_fmt(y)})"
+    call = f"cross_entropy({fmt_array(z)}, {fmt_array(y)})"
     if not np.array_equal(z_in, z) or not np.array_equal(y_in, y):
         fail(f"{call} changed its input arrays in place; compute new arrays instead")
     if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -289,7 +284,7 @@ def check_standardize(Standardize):
     modified in place.
     """
     train, test = _X_TRAIN, _X_TEST
-    setup = f"s = Standardize(); s.fit(X_train) with X_train = {_fmt(train)}"
+    setup = f"s = Standardize(); s.fit(X_train) with X_train = {fmt_array(train)}"
     s = Standardize()
     x_fit = train.copy()
     returned = s.fit(x_fit)
@@ -322,7 +317,7 @@ def check_standardize(Standardize):
 
     x_in = test.copy()
     out = as_array(s.transform(x_in), "s.transform(X_test)")
-    call = f"{setup}; s.transform(X_test) with X_test = {_fmt(test)}"
+    call = f"{setup}; s.transform(X_test) with X_test = {fmt_array(test)}"
     if not np.array_equal(x_in, test):
         fail(f"{call} changed its input in place; return a new array")
     check_shape(out, test.shape, call)

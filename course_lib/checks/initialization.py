@@ -6,12 +6,7 @@ import math
 
 import numpy as np
 
-from ._common import as_array, check_shape, close, fail, passed
-
-
-def _fmt(a):
-    """An array as the literal a student can paste into a cell."""
-    return f"np.array({np.asarray(a).tolist()!r})"
+from ._common import as_array, check_shape, close, fail, fmt_array, passed
 
 
 # ------------------------------------------------------------------- initializers
@@ -358,7 +353,7 @@ def check_max_unit_difference(max_unit_difference):
              ("a matrix whose 3 rows are identical (the units differ)", _W_SAME_INPUTS),
              ("a matrix whose 4 units (columns) are identical", _W_SAME_UNITS))
     for what, W in cases:
-        call = f"max_unit_difference({_fmt(W)})  # {what}"
+        call = f"max_unit_difference({fmt_array(W)})  # {what}"
         W_in = W.copy()
         value = as_array(max_unit_difference(W_in), call)
         if not np.array_equal(W_in, W):

@@ -5,21 +5,8 @@ import numpy as np
 
 from ..module import Parameter
 from ..optim import SGD, Adam, AdamW, RMSProp
-from ._common import as_array, check_shape, close, fail, passed
+from ._common import as_array, check_shape, close, fail, fmt_array, passed, unpack
 from ._fp import call_recording_fp_warnings
-
-
-def _fmt(a):
-    return f"np.array({np.asarray(a).tolist()!r})"
-
-
-def _unpack(result, names, what):
-    if not isinstance(result, (tuple, list)) or len(result) != len(names):
-        got = type(result).__name__
-        if isinstance(result, (tuple, list)):
-            got += f" of length {len(result)}"
-        fail(f"{what} should return a tuple ({', '.join(names)}), got {got}")
-    return list(result)
 
 
 # The fixed inputs of every trajectory: a start point and five gradients. The third
@@ -57,7 +44,7 @@ def _run_student(step_fn, state_names, call, extra):
             fail(f"{call}: at step {k + 1} your function changed one of its arguments in place "
                  f"(e.g. `v *= momentum` or `w -= ...`). The update must be pure: compute and "
                  f"return NEW arrays, e.g. v = momentum * v + grad")
-        out = _unpack(result, ("w",) + tuple(state_names), call)
+        out = unpack(result, ("w",) + tuple(state_names), call)
         out = [as_array(o, f"{call}: {name} at step {k + 1}") for o, name in
                zip(out, ("w",) + tuple(state_names))]
         for o, name in zip(out, ("w",) + tuple(state_names)):
@@ -117,7 +104,7 @@ def _momentum_path(lrs, mu, kind="torch", nesterov=False):
 
 
 def _momentum_call(name, state="v"):
-    return (f"w, {state} = {_fmt(W0)}, np.zeros(3); grads = {_fmt(GRADS)}; lrs = {LRS}; "
+    return (f"w, {state} = {fmt_array(W0)}, np.zeros(3); grads = {fmt_array(GRADS)}; lrs = {LRS}; "
             f"for grad, lr in zip(grads, lrs): w, {state} = {name}(w, grad, {state}, lr, "
             f"momentum=0.9)")
 
@@ -248,7 +235,7 @@ def check_rmsprop(rmsprop_step):
     swapped; no square root; the sign of the step; a right w with a wrong s; arguments
     modified in place; nan or inf (no eps).
     """
-    call = (f"w, s = {_fmt(W0)}, np.zeros(3); grads = {_fmt(GRADS)}; for grad in grads: "
+    call = (f"w, s = {fmt_array(W0)}, np.zeros(3); grads = {fmt_array(GRADS)}; for grad in grads: "
             f"w, s = rmsprop_step(w, grad, s, lr=0.01, rho=0.9, eps=1e-8)")
     rows, bad, _ = _run_student(rmsprop_step, ("s",), call,
                                 lambda k: (_RMS["lr"], _RMS["rho"], _RMS["eps"]))
@@ -347,7 +334,7 @@ def _adam_candidates(wd=0.0, decay="none"):
 
 
 def _adam_call(name, extra=""):
-    return (f"w, m, v = {_fmt(W0)}, np.zeros(3), np.zeros(3); grads = {_fmt(GRADS)}; "
+    return (f"w, m, v = {fmt_array(W0)}, np.zeros(3), np.zeros(3); grads = {fmt_array(GRADS)}; "
             f"for t, grad in enumerate(grads, start=1): w, m, v = {name}(w, grad, m, v, t, "
             f"lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8{extra})")
 
@@ -540,7 +527,7 @@ def _call_clip(clip_grad_norm, grads, max_norm, call):
             and all(isinstance(r, np.ndarray) and r.size > 1 for r in result)):
         fail(f"{call} should return a tuple (clipped, total_norm); it looks like you returned "
              f"only the list of clipped gradients")
-    clipped, total = _unpack(result, ("clipped", "total_norm"), call)
+    clipped, total = unpack(result, ("clipped", "total_norm"), call)
     if not all(np.array_equal(a, b) for a, b in zip(given, grads)):
         fail(f"{call} changed the caller's gradients in place; return NEW arrays (c * g creates "
              f"one)")

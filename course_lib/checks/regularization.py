@@ -7,13 +7,8 @@ import math
 import numpy as np
 
 from ..module import Parameter
-from ._common import as_array, check_shape, close, fail, passed
+from ._common import as_array, check_shape, close, fail, fmt_array, passed
 from ._fp import call_recording_fp_warnings
-
-
-def _fmt(a):
-    """An array as the literal a student can paste into a cell."""
-    return f"np.array({np.asarray(a).tolist()!r})"
 
 
 # ------------------------------------------------------------------- penalties
@@ -31,7 +26,7 @@ def _is_weight(a):
 
 
 def _params_text(arrays):
-    return "[" + ", ".join(f"cl.Parameter({_fmt(a)})" for a in arrays) + "]"
+    return "[" + ", ".join(f"cl.Parameter({fmt_array(a)})" for a in arrays) + "]"
 
 
 def _call_penalty(fn, name, arrays, lam):
@@ -203,10 +198,10 @@ _W_MAXNORM = np.array([[0.6, 3.0, 0.0, 6.0],     # column norms 1, 5, 2.5, 10
 def _maxnorm_cases():
     g = np.random.default_rng(7)
     W2 = g.standard_normal((5, 6)) * np.array([0.2, 0.5, 0.8, 1.0, 1.4, 2.0])
-    return ((_W_MAXNORM, 3.0, "W = " + _fmt(_W_MAXNORM)),
+    return ((_W_MAXNORM, 3.0, "W = " + fmt_array(_W_MAXNORM)),
             (W2, 1.5, "W = np.random.default_rng(7).standard_normal((5, 6)) * "
                       "np.array([0.2, 0.5, 0.8, 1.0, 1.4, 2.0])"),
-            (_W_MAXNORM, 20.0, "W = " + _fmt(_W_MAXNORM)))
+            (_W_MAXNORM, 20.0, "W = " + fmt_array(_W_MAXNORM)))
 
 
 def _scale_columns(W, c, which="over"):
@@ -429,7 +424,7 @@ def check_smooth_labels(smooth_labels):
     shape; y changed in place.
     """
     for y, k, alpha in _SMOOTH_CASES:
-        call = f"smooth_labels({_fmt(y)}, num_classes={k}, alpha={alpha:g})"
+        call = f"smooth_labels({fmt_array(y)}, num_classes={k}, alpha={alpha:g})"
         y_in = y.copy()
         got = as_array(smooth_labels(y_in, k, alpha), call)
         if not np.array_equal(y_in, y):
