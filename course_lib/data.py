@@ -59,6 +59,21 @@ def load_digits(val=0.2, test=0.2, rng=0, scale=True):
     return train_val_test_split(X, d.target.astype(np.int64), val, test, rng)
 
 
+def corrupt_labels(y, fraction, num_classes=10, rng=None):
+    """A copy of ``y`` in which each label, with probability ``fraction``, is replaced by a
+    uniformly random class (sometimes the right one by chance): label noise, for experiments
+    on overfitting. Shapes: y (N,) -> (N,).
+    Introduced in notebooks/05_dropout.ipynb.
+    """
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"corrupt_labels: fraction must be in [0, 1], got {fraction!r}")
+    y = np.array(y, copy=True)
+    g = get_rng(rng)
+    replace = g.random(len(y)) < fraction
+    y[replace] = g.integers(0, num_classes, replace.sum())
+    return y
+
+
 def make_spirals(n_per_class=100, n_classes=3, noise=0.2, rng=None):
     """Interleaved spiral arms, one per class: not linearly separable (CS231n's classic toy set).
 

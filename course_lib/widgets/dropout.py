@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..activations import ReLU
-from ..data import load_digits
+from ..data import corrupt_labels, load_digits
 from ..dropout import Dropout
 from ..layers import Linear
 from ..losses import SoftmaxCrossEntropy
@@ -68,11 +68,9 @@ def training_subset(n=N_TRAIN, label_noise=0.0, rng=0):
     Shapes: X (n, 64), y (n,).
     """
     split = digits()
-    X, y = split.X_train[:n], split.y_train[:n].copy()
+    X, y = split.X_train[:n], split.y_train[:n]
     if label_noise > 0:
-        g = np.random.default_rng(rng)
-        replace = g.random(n) < label_noise
-        y[replace] = g.integers(0, 10, replace.sum())
+        y = corrupt_labels(y, label_noise, 10, np.random.default_rng(rng))
     return X, y
 
 

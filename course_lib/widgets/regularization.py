@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..activations import ReLU
-from ..data import load_digits
+from ..data import corrupt_labels, load_digits
 from ..dropout import Dropout
 from ..functional import softmax
 from ..layers import Linear
@@ -146,11 +146,9 @@ def bench_data(n=N_TRAIN, label_noise=LABEL_NOISE, rng=0):
     """The first ``n`` training digits; a fraction ``label_noise`` of their labels is replaced
     by a uniformly random class (sometimes the right one by chance). Shapes: X (n, 64), y (n,)."""
     split = digits()
-    X, y = split.X_train[:n], split.y_train[:n].copy()
+    X, y = split.X_train[:n], split.y_train[:n]
     if label_noise > 0:
-        g = np.random.default_rng(rng)
-        replace = g.random(n) < label_noise
-        y[replace] = g.integers(0, 10, replace.sum())
+        y = corrupt_labels(y, label_noise, 10, np.random.default_rng(rng))
     return X, y
 
 
