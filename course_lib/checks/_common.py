@@ -49,3 +49,17 @@ def unpack(result, names, what):
             got += f" of length {len(result)}"
         fail(f"{what} should return a tuple ({', '.join(names)}), got {got}")
     return list(result)
+
+
+def read_predictions(**values):
+    """The student's predicted numbers, by name, as floats (in the order given); a hint for a
+    prediction that is still None or is not one finite number."""
+    out = {}
+    for name, value in values.items():
+        if value is None:
+            fail(f"{name} is None: assign your prediction, a number, to it")
+        v = as_array(value, name)
+        if v.size != 1 or not np.isfinite(v).all():
+            fail(f"{name} should be one finite number, got {value!r}")
+        out[name] = float(v)
+    return out

@@ -4,7 +4,7 @@ normalization, and a prediction of how one example's output depends on its batch
 import numpy as np
 
 from ..gradcheck import numerical_gradient, rel_error
-from ._common import as_array, check_shape, close, fail, fmt_array, passed, unpack
+from ._common import as_array, check_shape, close, fail, fmt_array, passed, read_predictions, unpack
 
 
 def _normalize(x, mu, var, eps, eps_mode="inside"):
@@ -438,15 +438,7 @@ def check_batch_dependence(train_A, train_B, eval_A, eval_B):
     running statistics); the unbiased variance in training mode; the sign of the example's
     position relative to the batch mean.
     """
-    preds = {}
-    for name, value in (("train_A", train_A), ("train_B", train_B), ("eval_A", eval_A),
-                        ("eval_B", eval_B)):
-        if value is None:
-            fail(f"{name} is None: assign your prediction, a number, to it")
-        v = as_array(value, name)
-        if v.size != 1 or not np.isfinite(v).all():
-            fail(f"{name} should be one finite number, got {value!r}")
-        preds[name] = float(v)
+    preds = read_predictions(train_A=train_A, train_B=train_B, eval_A=eval_A, eval_B=eval_B)
     measured = _measure_batch_dependence()
 
     def near(p, target):

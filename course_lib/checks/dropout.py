@@ -3,7 +3,7 @@ and backward, a prediction of the mean and its sampling error, and an accuracy m
 evaluation mode."""
 import numpy as np
 
-from ._common import as_array, check_shape, close, fail, fmt_array, passed, unpack
+from ._common import as_array, check_shape, close, fail, fmt_array, passed, read_predictions, unpack
 
 
 # ------------------------------------------------------------------ forward pass
@@ -197,15 +197,7 @@ def check_dropout_mean_prediction(predicted_mean, predicted_std_of_mean):
     instead of the std; division by n instead of sqrt(n); the unscaled Bernoulli variance
     h**2 p (1 - p); the factor h forgotten; zero (the mean does fluctuate).
     """
-    preds = {}
-    for name, value in (("predicted_mean", predicted_mean),
-                        ("predicted_std_of_mean", predicted_std_of_mean)):
-        if value is None:
-            fail(f"{name} is None: assign your prediction, a number, to it")
-        v = as_array(value, name)
-        if v.size != 1 or not np.isfinite(v).all():
-            fail(f"{name} should be one finite number, got {value!r}")
-        preds[name] = float(v)
+    preds = read_predictions(predicted_mean=predicted_mean, predicted_std_of_mean=predicted_std_of_mean)
     means = _measure_means()
     h, p, n = _H, _P_PRED, _SHAPE[0] * _SHAPE[1]
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._common import as_array, check_shape, close, fail, fmt_array, passed
+from ._common import as_array, check_shape, close, fail, fmt_array, passed, read_predictions
 
 
 # ------------------------------------------------------------------- initializers
@@ -276,15 +276,7 @@ def check_collapse_prediction(predicted_std_layer1, predicted_std_layer10):
     c = _COLLAPSE
     measured = _measure_collapse().copy()
     per_layer = c["weight_std"] * math.sqrt(c["width"])
-    preds = {}
-    for name, value in (("predicted_std_layer1", predicted_std_layer1),
-                        ("predicted_std_layer10", predicted_std_layer10)):
-        if value is None:
-            fail(f"{name} is None: assign your prediction, a number, to it")
-        v = as_array(value, name)
-        if v.size != 1 or not np.isfinite(v).all():
-            fail(f"{name} should be one finite number, got {value!r}")
-        preds[name] = float(v)
+    preds = read_predictions(predicted_std_layer1=predicted_std_layer1, predicted_std_layer10=predicted_std_layer10)
     p1, p10 = preds["predicted_std_layer1"], preds["predicted_std_layer10"]
     for name, p in (("predicted_std_layer1", p1), ("predicted_std_layer10", p10)):
         if p <= 0:
