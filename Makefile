@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml etc/overrides.json
 install: $(STAMP)
 
 lab: $(STAMP)
-	@echo "Opening the course at http://localhost:$(PORT)/lab/tree/notebooks/welcome.ipynb"
+	@echo "Starting JupyterLab on the course start page, notebooks/welcome.ipynb: open the address with its ?token= printed below"
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(PORT) \
 		--LabApp.default_url=/lab/tree/notebooks/welcome.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
