@@ -58,8 +58,7 @@ def max_norm(params_or_W, c):
     if isinstance(params_or_W, np.ndarray):
         arrays = [params_or_W]
     else:
-        # Maxout's bias (out, pieces) has 2 axes but is a bias: skip it by name
-        arrays = [p.data for p in _params(params_or_W, "max_norm") if p.name != "b"]
+        arrays = [p.data for p in _params(params_or_W, "max_norm") if p.is_weight]
     clipped = 0
     for W in arrays:
         if W.ndim < 2:

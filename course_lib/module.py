@@ -46,6 +46,13 @@ class Parameter:
     def size(self):
         return self.data.size
 
+    @property
+    def is_weight(self):
+        """True for weight matrices: the parameters that penalties, max-norm and update ratios
+        act on. Biases, BatchNorm's gamma/beta and PReLU's slopes are 1-D; Maxout's bias has
+        2 axes (out, pieces), so biases are also recognised by their name "b"."""
+        return self.data.ndim >= 2 and self.name != "b"
+
     def zero_grad(self):
         self._zero_pending = True
 

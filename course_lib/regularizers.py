@@ -11,8 +11,7 @@ from .module import Module
 def _weights(params, include_biases):
     if isinstance(params, Module):
         params = params.parameters()
-    # Maxout's bias (out, pieces) has 2 axes too: a bias is recognised by its name "b"
-    return [p for p in params if include_biases or (p.data.ndim >= 2 and p.name != "b")]
+    return [p for p in params if include_biases or p.is_weight]
 
 
 class Penalty:

@@ -101,8 +101,7 @@ def evaluate(model, loss_fn, X, y, batch_size=1024):
 
 
 def _weights(model):
-    # Maxout's bias (out, pieces) has 2 axes but is no weight matrix
-    return [(name, p) for name, p in model.named_parameters() if p.data.ndim >= 2 and p.name != "b"]
+    return [(name, p) for name, p in model.named_parameters() if p.is_weight]
 
 
 def fit(model, loss_fn, optimizer, X, y, epochs=10, batch_size=64, val=None, rng=None,
