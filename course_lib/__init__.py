@@ -3,7 +3,7 @@
 PyTorch-shaped objects without autograd: every layer writes its own backward pass.
 One import for every notebook: ``import course_lib as cl``.
 """
-from . import data, diagnostics, functional, init, plots, search
+from . import data, diagnostics, experiments, functional, init, plots, search
 from .activations import ELU, GELU, LeakyReLU, PReLU, ReLU, SiLU, Sigmoid, Tanh
 from .clip import clip_grad_norm, clip_grad_value, max_norm
 from .dropout import Dropout
@@ -14,21 +14,23 @@ from .module import Module, Parameter, Sequential
 from .normalization import BatchNorm1d
 from .optim import SGD, AdaGrad, Adam, AdamW, Optimizer, RMSProp
 from .regularizers import L1, L2, ElasticNet
-from .rng import get_rng, set_seed
+from .experiments import SeedRuns, over_seeds, paired
+from .rng import course_seed, get_rng, make_rng, seeds, set_seed
 from .schedules import CosineWarmupLR, ExponentialLR, InverseTimeLR, StepLR
 from .train import EarlyStopping, History, evaluate, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "data", "diagnostics", "functional", "init", "plots", "search",
+    "data", "diagnostics", "experiments", "functional", "init", "plots", "search",
     "ELU", "GELU", "LeakyReLU", "PReLU", "ReLU", "SiLU", "Sigmoid", "Tanh",
     "clip_grad_norm", "clip_grad_value", "max_norm", "Dropout",
     "GradcheckResult", "gradcheck", "numerical_gradient", "rel_error",
     "Linear", "Maxout", "BCEWithLogits", "MSELoss", "SoftmaxCrossEntropy",
     "Module", "Parameter", "Sequential", "BatchNorm1d",
     "SGD", "AdaGrad", "Adam", "AdamW", "Optimizer", "RMSProp",
-    "L1", "L2", "ElasticNet", "get_rng", "set_seed",
+    "L1", "L2", "ElasticNet", "course_seed", "get_rng", "make_rng", "seeds", "set_seed",
+    "SeedRuns", "over_seeds", "paired",
     "CosineWarmupLR", "ExponentialLR", "InverseTimeLR", "StepLR",
     "EarlyStopping", "History", "evaluate", "fit",
 ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .rng import get_rng
+from .rng import get_rng, make_rng
 
 
 @dataclass
@@ -44,11 +44,13 @@ def train_val_test_split(X, y, val=0.2, test=0.2, rng=None):
     return Split(X[tr], y[tr], X[va], y[va], X[te], y[te])
 
 
-def load_digits(val=0.2, test=0.2, rng=0, scale=True):
+def load_digits(val=0.2, test=0.2, rng=None, scale=True):
     """The 1,797 8x8 handwritten digits (UCI, shipped with scikit-learn), 10 classes.
 
-    Pixels are 0..16; with ``scale`` they are divided by 16 into [0, 1]. The split is seeded
-    (``rng=0`` by default) so every notebook sees the same examples. Shapes: X (N, 64), y (N,).
+    Pixels are 0..16; with ``scale`` they are divided by 16 into [0, 1]. The split is seeded:
+    by default from COURSE_SEED (``make_rng(0)``, the seed 0 under COURSE_SEED=0), so every
+    notebook of one run sees the same examples and another COURSE_SEED gives another split.
+    Shapes: X (N, 64), y (N,).
     """
     from sklearn.datasets import load_digits as _sk_digits
 
@@ -56,7 +58,8 @@ def load_digits(val=0.2, test=0.2, rng=0, scale=True):
     X = d.data.astype(np.float64)
     if scale:
         X /= 16.0
-    return train_val_test_split(X, d.target.astype(np.int64), val, test, rng)
+    return train_val_test_split(X, d.target.astype(np.int64), val, test,
+                                make_rng(0) if rng is None else rng)
 
 
 def corrupt_labels(y, fraction, num_classes=10, rng=None):

@@ -163,3 +163,53 @@ def plot_activation(act, ax=None, x=None, title=None):
     ax.set_xlabel("x")
     ax.legend(fontsize=8)
     return ax
+
+
+def plot_seeds(x, values, ax=None, label=None, color=None, marker="o", band=True, logx=False):
+    """One experiment on several seeds against a swept variable: every seed as a faint point
+    or line, the mean as a bold line, and (``band``) the min…max range shaded.
+
+    ``values``: array (n_seeds, len(x)), e.g. ``SeedRuns[key]`` of a sweep, or a list of such
+    rows. Returns the axes.
+    """
+    ax = _ax(ax)
+    v = np.asarray(values, dtype=float)
+    if v.ndim == 1:
+        v = v[None, :]
+    x = np.asarray(x)
+    if v.shape[1] != len(x):
+        raise ValueError(f"plot_seeds: values have {v.shape[1]} columns but x has {len(x)} points")
+    mean = v.mean(axis=0)
+    line, = ax.plot(x, mean, marker=marker, ms=4, lw=2, color=color,
+                    label=None if label is None else f"{label} (mean of {len(v)} seeds)")
+    color = line.get_color()
+    for row in v:
+        ax.plot(x, row, marker=marker, ms=2.5, lw=0.8, alpha=0.35, color=color)
+    if band and len(v) > 1:
+        ax.fill_between(x, v.min(axis=0), v.max(axis=0), color=color, alpha=0.12, lw=0)
+    if logx:
+        ax.set_xscale("log")
+    if label is not None:
+        ax.legend(fontsize=9)
+    return ax
+
+
+def plot_seed_points(groups, ax=None, ylabel=None, title=None, colors=None):
+    """A strip plot: one column per group (method, setting), a dot per seed and a bar at the
+    mean, so the spread is visible next to the difference. ``groups``: dict name -> values."""
+    ax = _ax(ax, (6, 3.6))
+    names = list(groups)
+    for i, name in enumerate(names):
+        v = np.asarray(groups[name], dtype=float).ravel()
+        offsets = np.linspace(-0.12, 0.12, v.size) if v.size > 1 else np.zeros(1)
+        c = None if colors is None else colors[i]
+        pts = ax.scatter(i + offsets, v, s=22, alpha=0.8, color=c, zorder=3)
+        ax.hlines(v.mean(), i - 0.25, i + 0.25, color=pts.get_facecolor()[0], lw=2.5, zorder=4)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names)
+    ax.set_xlim(-0.6, len(names) - 0.4)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    return ax

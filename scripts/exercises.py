@@ -93,7 +93,7 @@ def _cell_status(outputs):
     """pass / fail / error for an executed check cell, with the message."""
     for out in outputs:
         if out.get("output_type") == "error":
-            if out.get("ename") == "AssertionError":
+            if out.get("ename") in ("AssertionError", "CheckFailure"):
                 return "fail", out.get("evalue", "")
             if out.get("ename") == "NotImplementedError":
                 return "error", "not implemented (NotImplementedError)"

@@ -1,4 +1,6 @@
 """Helpers shared by the tests of the exercise checks (tests/test_checks_*.py)."""
+import re
+
 import pytest
 
 
@@ -9,8 +11,9 @@ def passes(capsys, check, *args, name):
 
 
 def hint(check, *args, match):
-    """The check rejects a planted mistake with the intended hint; returns the hint."""
-    with pytest.raises(AssertionError, match=match) as info:
+    """The check rejects a planted mistake with the intended hint (``match``, a regular
+    expression searched case-insensitively in the advice and the call); returns the message."""
+    with pytest.raises(AssertionError, match=re.compile(match, re.IGNORECASE)) as info:
         check(*args)
     return str(info.value)
 

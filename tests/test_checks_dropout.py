@@ -109,8 +109,13 @@ def in_place(dout, mask):
     return dout
 
 
+def complement_mask(dout, mask):
+    return dout * (mask == 0)
+
+
 @pytest.mark.parametrize("wrong, match", [
     (fresh_mask, "NEW mask"),
+    (complement_mask, "mask is inverted"),
     (lambda dout, mask: dout, "unchanged"),
     (lambda dout, mask: mask, "mask itself"),
     (lambda dout, mask: dout * (mask > 0), "scaling is lost"),
@@ -229,3 +234,54 @@ def test_eval_accuracy_reference_model_has_the_intended_accuracy():
 def test_eval_accuracy_lets_the_students_error_through():
     with pytest.raises(ValueError, match="my own bug"):
         checks.check_eval_accuracy(raises_own_error)
+
+
+# ------------------------------------------------------------------ hidden tests
+
+HIDDEN_SEEDS = [11, 2024, 777]
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+def test_hidden_variants_pass_the_references(capsys, seed):
+    checks.check_dropout_forward(forward_variant(), seed=seed)
+    checks.check_dropout_backward(lambda dout, mask: dout * mask, seed=seed)
+    checks.check_eval_accuracy(accuracy_variant(), seed=seed)
+    assert capsys.readouterr().out.count("✓") == 3
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("check, wrong, match", [
+    (checks.check_dropout_forward, forward_variant(keep_prob=True), "KEEP"),
+    (checks.check_dropout_forward, forward_variant(scale="none"), "not scaled"),
+    (checks.check_dropout_backward, complement_mask, "inverted"),
+    (checks.check_dropout_backward, fresh_mask, "NEW mask"),
+    (checks.check_eval_accuracy, accuracy_variant(switch=False), "TRAINING mode"),
+])
+def test_hidden_variants_catch_the_same_mistakes(seed, check, wrong, match):
+    hint(lambda f: check(f, seed=seed), wrong, match=match)
+
+
+def hard_coded_forward():
+    """A 'solution' that memorized the public inputs' answers."""
+    x, p, (s1, _), _ = checks.dropout._forward_inputs(None)
+    eval_out = (x.copy(), np.ones_like(x))
+    train_out = forward_variant()(x, p, True, np.random.default_rng(s1))
+    calls = []
+
+    def dropout_forward(x, p, training, rng):
+        calls.append(training)
+        if training and calls.count(True) > 2:       # the two calls with one generator
+            return forward_variant()(x, p, training, rng)
+        return eval_out if not training else train_out
+    return dropout_forward
+
+
+def test_a_hard_coded_answer_fails_the_hidden_test():
+    checks.check_dropout_forward(hard_coded_forward())          # fools the public check …
+    with pytest.raises(AssertionError):
+        checks.check_dropout_forward(hard_coded_forward(), seed=5)   # … not the hidden one
+
+
+def test_mean_prediction_declares_why_it_has_no_hidden_variant():
+    assert checks.check_dropout_mean_prediction.hidden is False
+    assert "prediction" in checks.check_dropout_mean_prediction.hidden_why

@@ -185,7 +185,7 @@ def test_log_uniform_accepts_natural_logs_on_both_sides_and_the_library(capsys):
     (lambda low, high, size, rng: rng.uniform(np.log10(low), np.log10(high), size), "EXPONENTS"),
     (lambda low, high, size, rng: 10.0 ** np.random.default_rng().uniform(np.log10(low), np.log10(high), size),
      "global state"),
-    (lambda low, high, size, rng: log_uniform_ok(low, high, (size, 1), rng), "returned shape"),
+    (lambda low, high, size, rng: log_uniform_ok(low, high, (size, 1), rng), "shape"),
     (lambda low, high, size, rng: rng.uniform(-high, high, size), "<= 0"),
     (lambda low, high, size, rng: log_uniform_ok(low, high * 10, size, rng), "outside \\[low, high\\]"),
     (lambda low, high, size, rng: 10.0 ** (np.log10(low) + (np.log10(high) - np.log10(low))

@@ -105,9 +105,9 @@ def l2_flat_grads(params, lam):
     (l2_into_grad, "wrote into p.grad"),
     (l2_changes_data, "changed the parameters' data"),
     (l2_weights_only_grads, "one gradient per parameter"),
-    (l2_flat_grads, "returned shape"),
+    (l2_flat_grads, "shape"),
     (lambda params, lam: None, "tuple \\(value, grads\\)"),
-    (lambda params, lam: (None, []), "returned None"),
+    (lambda params, lam: (None, []), "None"),
 ])
 def test_l2_mistakes(wrong, match):
     message = hint(checks.check_l2_penalty, wrong, match=match)

@@ -3,38 +3,53 @@ and backward, a prediction of the mean and its sampling error, and an accuracy m
 evaluation mode."""
 import numpy as np
 
-from ._common import as_array, check_shape, close, fail, fmt_array, passed, read_predictions, unpack
+from ._common import Call, as_array, check, check_shape, close, fail, passed, read_predictions, unpack
 
 
 # ------------------------------------------------------------------ forward pass
 
 _P = 0.2
-_X_TEXT = "x = np.random.default_rng(0).uniform(0.5, 2.0, size=(400, 250))"
 
 
-def _x():
-    return np.random.default_rng(0).uniform(0.5, 2.0, size=(400, 250))
+def _forward_inputs(seed):
+    """The input x, the drop rate p and the seeds of the generators; with ``seed=None`` the
+    public ones, printed in the hints. Returns (x, p, seeds, setup text)."""
+    if seed is None:
+        rows, cols, low, high, p, seeds = 400, 250, 0.5, 2.0, _P, (1, 2)
+    else:
+        g = np.random.default_rng(seed)
+        rows, cols = int(g.integers(300, 480)), int(g.integers(200, 300))
+        low, high = float(g.uniform(0.2, 0.8)), float(g.uniform(1.5, 3.0))
+        p = float(g.choice([0.1, 0.15, 0.25, 0.3, 0.35, 0.4, 0.6]))
+        seeds = tuple(int(v) for v in g.integers(10, 10_000, size=2))
+    x = np.random.default_rng(0 if seed is None else seed).uniform(low, high, size=(rows, cols))
+    setup = (f"x = np.random.default_rng({0 if seed is None else seed}).uniform({low:g}, {high:g}, "
+             f"size=({rows}, {cols}))")
+    return x, p, seeds, setup
 
 
-def _call_forward(dropout_forward, x, p, training, seed, rng=None):
-    call = (f"{_X_TEXT}; dropout_forward(x, p={p:g}, training={training}, "
-            f"rng=np.random.default_rng({seed}))")
+def _call_forward(dropout_forward, x, p, training, seed, setup, rng=None):
+    call = Call(f"dropout_forward(x, p={p:g}, training={training}, "
+                f"rng=np.random.default_rng({seed}))", setup)
     x_in = x.copy()
     result = dropout_forward(x_in, p, training, np.random.default_rng(seed) if rng is None else rng)
-    out, mask = unpack(result, ("out", "mask"), call)
+    out, mask = unpack(result, ("out", "mask"), "dropout_forward", call)
     if not np.array_equal(x_in, x):
-        fail(f"{call} changed x in place (e.g. `x *= mask`); return a new array, out = x * mask")
-    out = as_array(out, f"{call}: out")
-    check_shape(out, x.shape, f"{call}: out")
+        fail("dropout_forward changed x in place (e.g. `x *= mask`); return a new array, "
+             "out = x * mask", call)
+    out = as_array(out, "dropout_forward's out", call)
+    check_shape(out, x.shape, "dropout_forward's out", call)
     if mask is None:
-        fail(f"{call}: mask is None. Return the mask as an array shaped like x (in evaluation "
-             f"mode: np.ones_like(x)), so that the backward pass is always dout * mask")
-    mask = as_array(mask, f"{call}: mask")
-    check_shape(mask, x.shape, f"{call}: mask")
+        fail("dropout_forward's mask is None. Return the mask as an array shaped like x (in "
+             "evaluation mode: np.ones_like(x)), so that the backward pass is always dout * mask",
+             call)
+    mask = as_array(mask, "dropout_forward's mask", call)
+    check_shape(mask, x.shape, "dropout_forward's mask", call)
     return out, mask, call
 
 
-def check_dropout_forward(dropout_forward):
+@check()
+def check_dropout_forward(dropout_forward, *, seed=None):
     """Check ``dropout_forward(x, p, training, rng) -> (out, mask)``: inverted dropout with p the
     DROP rate. Training: mask = (kept) / (1 - p), out = x * mask, drawn from ``rng``;
     evaluation: out = x and a mask of ones. Judged statistically on 100,000 entries.
@@ -46,127 +61,140 @@ def check_dropout_forward(dropout_forward):
     used instead of ``rng`` (masks that repeat, or that cannot be reproduced); the input
     modified in place; a missing mask in evaluation mode.
     """
-    x, p = _x(), _P
+    x, p, (s1, s2), setup = _forward_inputs(seed)
 
-    out, mask, call = _call_forward(dropout_forward, x, p, False, 1)
+    out, mask, call = _call_forward(dropout_forward, x, p, False, s1, setup)
     if not np.array_equal(out, x):
         if np.any(out == 0):
-            fail(f"{call}: some entries are zero in EVALUATION mode. Dropout is switched off at "
-                 f"evaluation time: return x unchanged")
+            fail("Some entries are zero in EVALUATION mode. Dropout is switched off at "
+                 "evaluation time: return x unchanged", call)
         if close(out, (1 - p) * x):
-            fail(f"{call}: you scaled by (1 - p) at evaluation time. That is the old convention; "
-                 f"INVERTED dropout scales the kept units by 1 / (1 - p) during training, so that "
-                 f"evaluation is the identity")
-        fail(f"{call}: in evaluation mode out must be x itself (no dropping, no scaling)")
+            fail("You scaled by (1 - p) at evaluation time. That is the old convention; "
+                 "INVERTED dropout scales the kept units by 1 / (1 - p) during training, so that "
+                 "evaluation is the identity", call)
+        fail("In evaluation mode out must be x itself (no dropping, no scaling)", call)
     if not np.array_equal(mask, np.ones_like(x)):
-        fail(f"{call}: in evaluation mode the mask must be all ones (np.ones_like(x)), so that "
-             f"the backward pass dout * mask lets every gradient through")
+        fail("In evaluation mode the mask must be all ones (np.ones_like(x)), so that the "
+             "backward pass dout * mask lets every gradient through", call)
 
-    out, mask, call = _call_forward(dropout_forward, x, p, True, 1)
+    out, mask, call = _call_forward(dropout_forward, x, p, True, s1, setup)
     dropped = out == 0
     frac = dropped.mean()
     se = np.sqrt(p * (1 - p) / x.size)
     if frac == 0:
-        fail(f"{call}: nothing was dropped in training mode: zero each entry with probability "
-             f"p = {p:g}")
+        fail(f"Nothing was dropped in training mode: zero each entry with probability p "
+             f"(here p = {p:g})", call)
     if abs(frac - (1 - p)) < 5 * se:
-        fail(f"{call} dropped a fraction {frac:.3f} of the entries: you used p as the KEEP "
+        fail(f"A fraction {frac:.3f} of the entries was dropped: you used p as the KEEP "
              f"probability. In PyTorch and in this course p is the DROP rate: drop where "
-             f"u < p, keep where u >= p (u = rng.random(x.shape))")
+             f"u < p, keep where u >= p (u = rng.random(x.shape))", call)
     if abs(frac - p) > 5 * se:
-        fail(f"{call} dropped a fraction {frac:.3f} of the entries, far from p = {p:g}: each "
-             f"entry must be dropped independently with probability p")
+        fail(f"A fraction {frac:.3f} of the entries was dropped, far from p = {p:g}: each entry "
+             f"must be dropped independently with probability p", call)
     ratio = out[~dropped] / x[~dropped]
     if not np.allclose(ratio, ratio[0], rtol=1e-9):
-        fail(f"{call}: the kept entries are not all scaled by the same factor: out = x * mask "
-             f"with mask = keep / (1 - p)")
+        fail("The kept entries are not all scaled by the same factor: out = x * mask with "
+             "mask = keep / (1 - p)", call)
     scale = ratio[0]
     if not np.isclose(scale, 1 / (1 - p), rtol=1e-9):
         if np.isclose(scale, 1.0):
-            fail(f"{call}: the kept entries are not scaled. Inverted dropout divides them by "
-                 f"(1 - p) during training, so that the expected output equals x and evaluation "
-                 f"needs no scaling")
+            fail("The kept entries are not scaled. Inverted dropout divides them by (1 - p) "
+                 "during training, so that the expected output equals x and evaluation needs no "
+                 "scaling", call)
         if np.isclose(scale, 1 / p):
-            fail(f"{call}: the kept entries are divided by p. p is the DROP rate; the kept "
-                 f"fraction is 1 - p, so divide by (1 - p)")
+            fail("The kept entries are divided by p. p is the DROP rate; the kept fraction is "
+                 "1 - p, so divide by (1 - p)", call)
         if np.isclose(scale, 1 - p):
-            fail(f"{call}: the kept entries are multiplied by (1 - p); inverted dropout DIVIDES "
-                 f"them by (1 - p), which keeps the mean")
-        fail(f"{call}: the kept entries are scaled by {scale:g}; inverted dropout divides them by "
-             f"(1 - p)")
+            fail("The kept entries are multiplied by (1 - p); inverted dropout DIVIDES them by "
+                 "(1 - p), which keeps the mean", call)
+        fail(f"The kept entries are scaled by {scale:g}; inverted dropout divides them by "
+             f"(1 - p)", call)
     if not close(out, x * mask):
         if close(out, x * mask / (1 - p)):
-            fail(f"{call}: the returned mask is not scaled (it holds 0 and 1). Return the SCALED "
-                 f"mask, keep / (1 - p), so that out = x * mask and the backward pass is "
-                 f"dout * mask")
-        fail(f"{call}: out is not x * mask: return the mask you actually applied")
+            fail("The returned mask is not scaled (it holds 0 and 1). Return the SCALED mask, "
+                 "keep / (1 - p), so that out = x * mask and the backward pass is dout * mask",
+                 call)
+        fail("out is not x * mask: return the mask you actually applied", call)
 
-    out2, _, call2 = _call_forward(dropout_forward, x, p, True, 1)
+    out2, _, call2 = _call_forward(dropout_forward, x, p, True, s1, setup)
     if not np.array_equal(out, out2):
-        fail(f"{call2} gave a different result when called again with a generator of the same "
-             f"seed: draw the mask from the `rng` argument (rng.random(x.shape)), not from "
-             f"np.random")
-    rng = np.random.default_rng(2)
-    first, _, _ = _call_forward(dropout_forward, x, p, True, 2, rng=rng)
-    second, _, call3 = _call_forward(dropout_forward, x, p, True, 2, rng=rng)
+        fail("A second call with a generator of the same seed gave a different result: draw "
+             "the mask from the `rng` argument (rng.random(x.shape)), not from np.random", call2)
+    rng = np.random.default_rng(s2)
+    first, _, _ = _call_forward(dropout_forward, x, p, True, s2, setup, rng=rng)
+    second, _, _ = _call_forward(dropout_forward, x, p, True, s2, setup, rng=rng)
     if np.array_equal(first, second):
-        fail(f"two calls with the SAME generator (rng = np.random.default_rng(2), passed twice) "
-             f"dropped exactly the same entries. Draw from the rng you are given; do not create "
-             f"or reseed a generator inside the function")
+        fail("Two calls with the SAME generator dropped exactly the same entries. Draw from the "
+             "rng you are given; do not create or reseed a generator inside the function",
+             Call(f"rng = np.random.default_rng({s2}); dropout_forward(x, {p:g}, True, rng); "
+                  f"dropout_forward(x, {p:g}, True, rng)", setup))
     passed("dropout_forward")
 
 
 # ----------------------------------------------------------------- backward pass
 
-def _backward_inputs():
-    rng = np.random.default_rng(3)
-    mask = (rng.random((4, 6)) >= 0.25) / 0.75
-    dout = rng.standard_normal((4, 6))
-    call = ("rng = np.random.default_rng(3); mask = (rng.random((4, 6)) >= 0.25) / 0.75; "
-            "dout = rng.standard_normal((4, 6)); dropout_backward(dout, mask)")
+def _backward_inputs(seed):
+    if seed is None:
+        s, shape, p = 3, (4, 6), 0.25
+    else:
+        g = np.random.default_rng(seed)
+        s, shape = int(g.integers(10, 10_000)), (int(g.integers(3, 9)), int(g.integers(4, 12)))
+        p = float(g.choice([0.2, 0.3, 0.4, 0.6]))
+    rng = np.random.default_rng(s)
+    mask = (rng.random(shape) >= p) / (1 - p)
+    dout = rng.standard_normal(shape)
+    call = Call("dropout_backward(dout, mask)",
+                f"rng = np.random.default_rng({s}); mask = (rng.random({shape}) >= {p:g}) / "
+                f"{1 - p:g}; dout = rng.standard_normal({shape})")
     return mask, dout, call
 
 
-def check_dropout_backward(dropout_backward):
+@check()
+def check_dropout_backward(dropout_backward, *, seed=None):
     """Check ``dropout_backward(dout, mask) -> dx`` = dout * mask, with the (scaled) mask of the
     forward pass.
 
     Diagnoses: a new mask drawn in the backward pass (zeros in the wrong places, or results
-    that change from call to call); the mask ignored (dout returned); the mask returned
-    without dout; the scaling lost (a boolean mask rebuilt from the scaled one); a second
-    division by (1 - p); the inputs modified in place.
+    that change from call to call); the inverted mask (gradient only where units were
+    dropped); the mask ignored (dout returned); the mask returned without dout; the scaling
+    lost (a boolean mask rebuilt from the scaled one); a second division by (1 - p); the
+    inputs modified in place.
     """
-    mask, dout, call = _backward_inputs()
+    mask, dout, call = _backward_inputs(seed)
     args = (dout.copy(), mask.copy())
-    dx = as_array(dropout_backward(*args), call)
+    dx = as_array(dropout_backward(*args), "dropout_backward's result", call)
     if not (np.array_equal(args[0], dout) and np.array_equal(args[1], mask)):
-        fail(f"{call} changed dout or mask in place; return a new array")
-    check_shape(dx, dout.shape, call)
+        fail("dropout_backward changed dout or mask in place; return a new array", call)
+    check_shape(dx, dout.shape, "dropout_backward's result", call)
     ref = dout * mask
     if close(dx, ref):
-        dx2 = as_array(dropout_backward(dout.copy(), mask.copy()), call)
+        dx2 = as_array(dropout_backward(dout.copy(), mask.copy()), "dropout_backward's result", call)
         if not np.array_equal(dx, dx2):
-            fail(f"{call} gives a different result on every call: the backward pass must not "
-                 f"draw anything, it reuses the forward pass's mask")
+            fail("dropout_backward gives a different result on every call: the backward pass "
+                 "must not draw anything, it reuses the forward pass's mask", call)
         passed("dropout_backward")
         return
     if close(dx, dout):
-        fail(f"{call} returned dout unchanged. A dropped unit did not affect the loss, so its "
-             f"gradient is 0: multiply by the mask")
+        fail("dropout_backward returned dout unchanged. A dropped unit did not affect the "
+             "loss, so its gradient is 0: multiply by the mask", call)
     if close(dx, mask):
-        fail(f"{call} returned the mask itself; the chain rule multiplies it by the upstream "
-             f"gradient: dx = dout * mask")
+        fail("dropout_backward returned the mask itself; the chain rule multiplies it by the "
+             "upstream gradient: dx = dout * mask", call)
     if close(dx, dout * (mask > 0)):
-        fail(f"{call}: the zeros are right but the 1 / (1 - p) scaling is lost. The forward pass "
-             f"multiplied the kept units by 1 / (1 - p), so their gradient gets the same factor: "
-             f"dx = dout * mask with the scaled mask")
+        fail("The zeros are right but the 1 / (1 - p) scaling is lost. The forward pass "
+             "multiplied the kept units by 1 / (1 - p), so their gradient gets the same factor: "
+             "dx = dout * mask with the scaled mask", call)
     if close(dx, dout * mask * mask):
-        fail(f"{call}: the scaling is applied twice; the mask is already scaled by 1 / (1 - p)")
+        fail("The scaling is applied twice; the mask is already scaled by 1 / (1 - p)", call)
     zeros = dx == 0
+    if zeros.any() and np.array_equal(zeros, mask != 0):
+        fail("The mask is inverted: your gradient flows only through the DROPPED units (where "
+             "mask == 0) and is zero for the kept ones. A kept unit is where mask != 0 (it holds "
+             "1 / (1 - p)); dx = dout * mask", call)
     if zeros.any() and not np.array_equal(zeros, mask == 0):
-        fail(f"{call}: dx is zero in other places than the mask. Did you draw a NEW mask? The "
-             f"backward pass must use the mask of the forward pass, which it receives")
-    fail(f"{call} is not dout * mask")
+        fail("dx is zero in other places than the mask. Did you draw a NEW mask? The backward "
+             "pass must use the mask of the forward pass, which it receives", call)
+    fail("dropout_backward's result is not dout * mask", call)
 
 
 # --------------------------------------------------------- predict the mean
@@ -186,6 +214,8 @@ def _measure_means():
     return _H / (1 - _P_PRED) * kept / n
 
 
+@check(hidden=False, why="a prediction about the one scenario the exercise states (h = 2, p = 0.3, "
+                         "400 x 250 entries): the numbers are the answer")
 def check_dropout_mean_prediction(predicted_mean, predicted_std_of_mean):
     """Check predictions for inverted dropout with p = 0.3 on an activation h = 2.0 everywhere
     (shape (400, 250)): the mean of the training-time output over its 100,000 entries, and the
@@ -248,26 +278,35 @@ def check_dropout_mean_prediction(predicted_mean, predicted_std_of_mean):
 
 # ------------------------------------------------------- accuracy in eval mode
 
-def accuracy_test_model():
+def accuracy_test_model(seed=None):
     """The fixed inputs of check_eval_accuracy: a little classifier with dropout, 20 examples
-    X (20, 6) and labels y (20,) that its evaluation-mode network gets right on 15."""
+    X (20, 6) and labels y (20,) that its evaluation-mode network gets right on 15. With a
+    ``seed`` (the grader's hidden test) the sizes, weights and the number right change."""
     from ..activations import ReLU
     from ..dropout import Dropout
     from ..layers import Linear
     from ..module import Sequential
 
-    rng = np.random.default_rng(7)
-    model = Sequential(Linear(6, 40, rng=rng), ReLU(), Dropout(0.5, rng=8), Linear(40, 4, rng=rng))
-    X = rng.standard_normal((20, 6))
+    if seed is None:
+        s, n, d, h, k, wrong = 7, 20, 6, 40, 4, 5
+    else:
+        g = np.random.default_rng(seed)
+        s, n, d, h = int(g.integers(10, 10_000)), int(g.integers(16, 40)), int(g.integers(3, 9)), int(g.integers(20, 60))
+        k = int(g.integers(3, 7))
+        wrong = int(g.integers(2, n // 2))
+    rng = np.random.default_rng(s)
+    model = Sequential(Linear(d, h, rng=rng), ReLU(), Dropout(0.5, rng=s + 1), Linear(h, k, rng=rng))
+    X = rng.standard_normal((n, d))
     model.eval()
     pred = model.forward(X).argmax(axis=1)
     model.train()
     y = pred.copy()
-    y[:5] = (pred[:5] + 1) % 4
+    y[:wrong] = (pred[:wrong] + 1) % k
     return model, X, y
 
 
-def check_eval_accuracy(eval_accuracy):
+@check()
+def check_eval_accuracy(eval_accuracy, *, seed=None):
     """Check ``eval_accuracy(model, X, y) -> float``: the fraction of examples whose largest
     logit is the label, computed in EVALUATION mode, with the model left in the mode it was
     in (training or evaluation).
@@ -278,37 +317,40 @@ def check_eval_accuracy(eval_accuracy):
     mode; a percentage instead of a fraction; the argmax over the wrong axis; a count instead
     of a fraction.
     """
-    call = "model, X, y = checks.dropout.accuracy_test_model(); eval_accuracy(model, X, y)"
     for start_training in (True, False):
-        model, X, y = accuracy_test_model()
+        model, X, y = accuracy_test_model(seed)
+        call = Call("eval_accuracy(model, X, y)",
+                    "model, X, y = checks.dropout.accuracy_test_model()"
+                    + ("" if start_training else "; model.eval()"))
         model.train(start_training)
         dropout = model[2]
         state = dropout.rng.bit_generator.state
-        got = as_array(eval_accuracy(model, X.copy(), y.copy()), call)
+        got = as_array(eval_accuracy(model, X.copy(), y.copy()), "eval_accuracy's result", call)
         mode = "training" if start_training else "evaluation"
         if got.size != 1:
-            fail(f"{call} returned an array of shape {got.shape}; return ONE number, the "
-                 f"fraction of correct predictions")
+            fail(f"eval_accuracy returned an array of shape {got.shape}; return ONE number, the "
+                 f"fraction of correct predictions", call)
         got = float(got)
         if start_training and dropout.rng.bit_generator.state != state:
-            fail(f"{call}: the dropout layer drew random numbers during your measurement, so it "
-                 f"was in TRAINING mode. Call model.eval() before the forward pass: accuracy is "
-                 f"measured with dropout off")
+            fail("The dropout layer drew random numbers during your measurement, so it was in "
+                 "TRAINING mode. Call model.eval() before the forward pass: accuracy is measured "
+                 "with dropout off", call)
         if model.training != start_training:
             now = "training" if model.training else "evaluation"
-            fail(f"{call}: the model was in {mode} mode before your call and is in {now} mode "
-                 f"after it. Remember model.training first and restore it at the end "
+            fail(f"The model was in {mode} mode before your call and is in {now} mode after it. "
+                 f"Remember model.training first and restore it at the end "
                  f"(model.train(was_training)); otherwise training silently continues without "
-                 f"dropout")
+                 f"dropout", call)
         model.eval()
         correct = (model.forward(X).argmax(axis=1) == y)
         ref = correct.mean()
         if close(got, ref):
             continue
         if close(got, 100 * ref):
-            fail(f"{call} returned {got:g}: return a fraction between 0 and 1, not a percentage")
+            fail(f"eval_accuracy returned {got:g}: return a fraction between 0 and 1, not a "
+                 f"percentage", call)
         if close(got, correct.sum()):
-            fail(f"{call} returned {got:g}, a count: divide by the number of examples")
-        fail(f"{call} returned {got:g}, which is not the fraction of examples whose largest logit "
-             f"(argmax over the classes, axis=1) equals the label")
+            fail(f"eval_accuracy returned {got:g}, a count: divide by the number of examples", call)
+        fail(f"eval_accuracy returned {got:g}, which is not the fraction of examples whose "
+             f"largest logit (argmax over the classes, axis=1) equals the label", call)
     passed("eval_accuracy")
