@@ -17,7 +17,7 @@ from .regularizers import L1, L2, ElasticNet
 from .experiments import SeedRuns, over_seeds, paired
 from .rng import course_seed, get_rng, make_rng, seeds, set_seed
 from .schedules import CosineWarmupLR, ExponentialLR, InverseTimeLR, StepLR
-from .train import EarlyStopping, History, evaluate, fit
+from .train import Callback, EarlyStopping, History, evaluate, fit
 
 __version__ = "0.1.0"
 
@@ -32,5 +32,5 @@ __all__ = [
     "L1", "L2", "ElasticNet", "course_seed", "get_rng", "make_rng", "seeds", "set_seed",
     "SeedRuns", "over_seeds", "paired",
     "CosineWarmupLR", "ExponentialLR", "InverseTimeLR", "StepLR",
-    "EarlyStopping", "History", "evaluate", "fit",
+    "Callback", "EarlyStopping", "History", "evaluate", "fit",
 ]

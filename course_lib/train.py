@@ -104,16 +104,42 @@ def _weights(model):
     return [(name, p) for name, p in model.named_parameters() if p.is_weight]
 
 
+class Callback:
+    """Hooks into ``fit``; override any of them (all do nothing by default).
+
+    ``on_train_begin(model)``; ``on_step_end(step, model, loss)`` after each optimizer step
+    (and max-norm projection); ``on_epoch_end(epoch, model, history)`` after the epoch's
+    validation pass (``epoch`` counts from 0); ``on_train_end(model, history)``, also when a
+    run explodes or stops early.
+    """
+
+    def on_train_begin(self, model):
+        pass
+
+    def on_step_end(self, step, model, loss):
+        pass
+
+    def on_epoch_end(self, epoch, model, history):
+        pass
+
+    def on_train_end(self, model, history):
+        pass
+
+
 def fit(model, loss_fn, optimizer, X, y, epochs=10, batch_size=64, val=None, rng=None,
         shuffle=True, scheduler=None, schedule_every="epoch", regularizer=None, clip_norm=None,
-        max_norm=None, early_stopping=None, explode_factor=3.0, ratio_every=10, progress=True):
+        max_norm=None, early_stopping=None, explode_factor=3.0, ratio_every=10, progress=True,
+        callbacks=()):
     """Train ``model`` with mini-batch gradient descent; return a History.
 
     Each step: forward, loss (+ regularizer), backward, optional clip_grad_norm, optimizer
-    step, optional max-norm projection, and the scheduler when ``schedule_every="step"``.
-    ``early_stopping``: an EarlyStopping or a patience (int); needs ``val=(X_val, y_val)``.
-    A loss above ``explode_factor`` times the first step's loss stops the run as "exploded";
-    a NaN or infinite loss raises FloatingPointError naming the step.
+    step, optional max-norm projection, the callbacks' ``on_step_end``, and the scheduler when
+    ``schedule_every="step"``. ``early_stopping``: an EarlyStopping or a patience (int); needs
+    ``val=(X_val, y_val)``. ``callbacks``: Callback objects (e.g. ``diagnostics.ActivationStats``,
+    ``AveragedModel``). A loss above ``explode_factor`` times the first step's loss stops the
+    run as "exploded"; a NaN or infinite loss raises FloatingPointError naming the step.
+    Epochs in messages count from 1, as on the plots; ``History.best_epoch`` is an index
+    (from 0) into the per-epoch lists.
     Shapes: X (N, D); y (N,) labels or (N, K) targets.
     """
     X, y = np.asarray(X), np.asarray(y)
@@ -127,6 +153,11 @@ def fit(model, loss_fn, optimizer, X, y, epochs=10, batch_size=64, val=None, rng
         early_stopping = EarlyStopping(patience=early_stopping)
     if early_stopping is not None and val is None:
         raise ValueError("fit: early stopping watches the validation loss; pass val=(X_val, y_val)")
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit: callbacks must be Callback objects (on_step_end, on_epoch_end, "
+                            f"…), got {type(cb).__name__}")
     rng = get_rng(rng)
     hist = History()
     weights = _weights(model) if ratio_every else []
@@ -140,6 +171,8 @@ def fit(model, loss_fn, optimizer, X, y, epochs=10, batch_size=64, val=None, rng
         from tqdm.auto import tqdm
         bar = tqdm(total=epochs, desc="epochs", leave=False)
     model.train()
+    for cb in callbacks:
+        cb.on_train_begin(model)
     step = 0
     try:
         for epoch in range(epochs):
@@ -165,6 +198,8 @@ def fit(model, loss_fn, optimizer, X, y, epochs=10, batch_size=64, val=None, rng
                     hist.status = "exploded"
                     hist.message = (f"loss exploded at step {step}: {loss:.3g} > {explode_factor:g}× "
                                     f"the initial {hist.loss[0]:.3g} — learning rate too high?")
+                    for cb in callbacks:
+                        cb.on_train_end(model, hist)
                     return hist
                 optimizer.zero_grad()
                 model.backward_params(loss_fn.backward())
@@ -185,6 +220,8 @@ def fit(model, loss_fn, optimizer, X, y, epochs=10, batch_size=64, val=None, rng
                         buf -= p.data
                         hist.update_ratios[name].append(
                             float(np.linalg.norm(buf) / (np.linalg.norm(p.data) + 1e-12)))
+                for cb in callbacks:
+                    cb.on_step_end(step, model, loss)
                 if scheduler is not None and schedule_every == "step":
                     scheduler.step()
                 step += 1
@@ -197,6 +234,8 @@ def fit(model, loss_fn, optimizer, X, y, epochs=10, batch_size=64, val=None, rng
                 hist.val_loss.append(vl)
                 if va is not None:
                     hist.val_acc.append(va)
+            for cb in callbacks:
+                cb.on_epoch_end(epoch, model, hist)
             if scheduler is not None and schedule_every == "epoch":
                 scheduler.step()
             if bar is not None:
@@ -204,8 +243,9 @@ def fit(model, loss_fn, optimizer, X, y, epochs=10, batch_size=64, val=None, rng
                 bar.set_postfix(loss=f"{hist.train_loss[-1]:.4f}")
             if early_stopping is not None and early_stopping.update(model, epoch, hist.val_loss[-1]):
                 hist.status = "early_stopped"
-                hist.message = (f"early stop after epoch {epoch}: no improvement in val loss for "
-                                f"{early_stopping.patience} epochs; best epoch {early_stopping.best_epoch}")
+                hist.message = (f"early stop after epoch {epoch + 1}: no improvement in val loss for "
+                                f"{early_stopping.patience} epochs; best epoch "
+                                f"{early_stopping.best_epoch + 1} (epochs counted from 1)")
                 break
         else:
             hist.status = "completed"
@@ -217,4 +257,6 @@ def fit(model, loss_fn, optimizer, X, y, epochs=10, batch_size=64, val=None, rng
         hist.best_epoch = early_stopping.best_epoch
         if early_stopping.restore_best and early_stopping.best_state is not None:
             model.load_state_dict(early_stopping.best_state)
+    for cb in callbacks:
+        cb.on_train_end(model, hist)
     return hist

@@ -461,3 +461,45 @@ def test_mlp_learns_digits(digits):
     assert hist.loss[0] == pytest.approx(np.log(10), rel=0.3)     # starts near ln K
     assert hist.val_acc[-1] >= 0.95, f"validation accuracy {hist.val_acc[-1]:.3f}"
     assert elapsed < 20.0, f"20 epochs on the digits took {elapsed:.1f} s"
+
+
+def test_fit_calls_every_callback_hook_in_order(digits):
+    events = []
+
+    class Recorder(cl.Callback):
+        def on_train_begin(self, model):
+            events.append("begin")
+
+        def on_step_end(self, step, model, loss):
+            events.append(("step", step))
+            assert np.isfinite(loss)
+
+        def on_epoch_end(self, epoch, model, history):
+            events.append(("epoch", epoch, len(history.val_loss)))
+
+        def on_train_end(self, model, history):
+            events.append(("end", history.status))
+
+    X, y = digits.X_train[:128], digits.y_train[:128]
+    model = cl.Sequential(cl.Linear(64, 16, rng=0), cl.ReLU(), cl.Linear(16, 10, rng=1))
+    cl.fit(model, cl.SoftmaxCrossEntropy(), cl.SGD(model.parameters(), lr=0.1), X, y, epochs=2,
+           batch_size=64, val=(digits.X_val, digits.y_val), progress=False, callbacks=[Recorder()])
+    assert events == ["begin", ("step", 0), ("step", 1), ("epoch", 0, 1), ("step", 2), ("step", 3),
+                      ("epoch", 1, 2), ("end", "completed")]
+
+
+def test_fit_refuses_a_callback_that_is_not_one():
+    model = cl.Sequential(cl.Linear(2, 2, rng=0))
+    with pytest.raises(TypeError, match="callbacks must be Callback objects"):
+        cl.fit(model, cl.MSELoss(), cl.SGD(model.parameters(), lr=0.1), np.zeros((4, 2)),
+               np.zeros((4, 2)), callbacks=[print], progress=False)
+
+
+def test_early_stopping_message_counts_epochs_from_one(digits):
+    model = cl.Sequential(cl.Linear(64, 10, rng=0))
+    hist = cl.fit(model, cl.SoftmaxCrossEntropy(), cl.SGD(model.parameters(), lr=3.0),
+                  digits.X_train, digits.y_train, epochs=40, val=(digits.X_val, digits.y_val),
+                  early_stopping=2, progress=False, explode_factor=1e9)
+    assert hist.status == "early_stopped"
+    assert f"after epoch {hist.epochs}:" in hist.message
+    assert f"best epoch {hist.best_epoch + 1} (epochs counted from 1)" in hist.message
