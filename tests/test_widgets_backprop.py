@@ -1,6 +1,4 @@
 """Headless tests of course_lib/widgets/backprop.py (notebook 03_backpropagation)."""
-import statistics
-import time
 
 import matplotlib
 
@@ -119,19 +117,17 @@ def test_relu_kink_case():
 
 # ---------------------------------------------------------------- the builders
 
-def _median_move_ms(widget, values, draw=True):
-    times = []
+def _move_through(widget, values):
+    """Move the first control through ``values``; each move must give a new result."""
     for v in values:
-        t0 = time.perf_counter()
+        before = widget.result
         widget.children[0].value = v
-        if draw:
-            widget.result["fig"].canvas.draw()
-        times.append(1000 * (time.perf_counter() - t0))
+        assert widget.result is not before
+        widget.result["fig"].canvas.draw()
         plt.close("all")
-    return statistics.median(times)
 
 
-def test_gradcheck_explorer_slider_recomputes_fast():
+def test_gradcheck_explorer_slider_recomputes():
     bpw.precompute()                                         # as the notebook does
     w = bpw.gradcheck_explorer()
     slider = w.children[0]
@@ -142,12 +138,10 @@ def test_gradcheck_explorer_slider_recomputes_fast():
     assert w.result["verdict"] == "suspicious" and before["verdict"] == "good"
     w.children[1].value = "float32"                          # the dtype dropdown
     assert w.result["verdict"] == "wrong"
-    ms = _median_move_ms(w, [1e-5, 10 ** -4.75, 1e-4, 10 ** -3.75, 1e-3])
-    print(f"gradcheck explorer: {ms:.0f} ms per slider move (median)")
-    assert ms < 250
+    _move_through(w, [1e-5, 10 ** -4.75, 1e-4, 10 ** -3.75, 1e-3])
 
 
-def test_graph_stepper_slider_recomputes_fast():
+def test_graph_stepper_slider_recomputes():
     w = bpw.graph_stepper()
     assert type(w.children[0]).__name__ == "IntSlider"
     before = w.result
@@ -155,6 +149,4 @@ def test_graph_stepper_slider_recomputes_fast():
     assert w.result["grads"]["a"] == 16.0 and before["grads"] == {}
     w.children[2].value = -1.0                               # b = -1 makes d = 0
     assert w.result["grads"]["a"] == 0.0
-    ms = _median_move_ms(w, [1, 2, 3, 4, 5])
-    print(f"graph stepper: {ms:.0f} ms per slider move (median)")
-    assert ms < 250
+    _move_through(w, [1, 2, 3, 4, 5])
