@@ -101,6 +101,34 @@ def check_dout(dout, out_shape, owner):
     return dout
 
 
+class HookHandle:
+    """What ``register_forward_hook`` returns: ``handle.remove()`` unregisters the hook.
+
+    Removing twice, or in any order relative to other handles, is harmless.
+    """
+
+    _next_id = 0
+
+    def __init__(self, hooks, fn):
+        HookHandle._next_id += 1
+        self.id = HookHandle._next_id
+        self._hooks = hooks
+        hooks[self.id] = fn
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+    def __repr__(self):
+        state = "active" if self.id in self._hooks else "removed"
+        return f"HookHandle({self.id}, {state})"
+
+
 class Module:
     """Base class: parameters, buffers, train/eval mode, zero_grad, a readable repr.
 
@@ -122,8 +150,38 @@ class Module:
         """Accumulate parameter gradients only; layers that can skip dx override this."""
         self.backward(dout)
 
+    # Forward hooks, as in PyTorch: ``model(x)`` runs ``forward`` and then every hook
+    # registered on the module; ``model.forward(x)`` runs forward alone (no hooks). The dict
+    # is created on the first registration, so a module without hooks pays one attribute
+    # lookup per call.
+    _forward_hooks = None
+
     def __call__(self, x):
-        return self.forward(x)
+        out = self.forward(x)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                result = hook(self, (x,), out)
+                if result is not None:
+                    out = result
+        return out
+
+    def register_forward_hook(self, fn):
+        """Call ``fn(module, input, output)`` after every ``module(x)``; returns a handle whose
+        ``.remove()`` unregisters it.
+
+        As in PyTorch: ``input`` is the tuple of positional arguments, here ``(x,)``; if ``fn``
+        returns something other than None, that value replaces the output (and is what the
+        next hook and the caller see). Hooks run in the order they were registered; calling
+        ``module.forward(x)`` directly skips them. Sequential calls each layer as
+        ``layer(x)``, so hooks on the layers of a model fire during its forward pass.
+        Introduced in notebooks/01_activations.ipynb (``diagnostics.ActivationStats``).
+        """
+        if not callable(fn):
+            raise TypeError(f"{self!r}.register_forward_hook expects a callable "
+                            f"fn(module, input, output), got {type(fn).__name__}")
+        if self._forward_hooks is None:
+            self._forward_hooks = {}
+        return HookHandle(self._forward_hooks, fn)
 
     def children(self):
         return [v for v in vars(self).values() if isinstance(v, Module)]
@@ -253,8 +311,9 @@ class Sequential(Module):
         return self.layers[int(index)]._locate(rest)
 
     def forward(self, x):
+        # layer(x), not layer.forward(x): forward hooks on the layers fire (as in PyTorch)
         for layer in self.layers:
-            x = layer.forward(x)
+            x = layer(x)
         return x
 
     def backward(self, dout):
