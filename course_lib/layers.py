@@ -4,7 +4,7 @@ Introduced in notebooks/00_foundations.ipynb (Linear) and 01_activations.ipynb (
 """
 import numpy as np
 
-from .init import make_weights
+from .init import make_bias, make_weights
 from .module import Module, Parameter, as_input, check_dout
 from .rng import get_rng
 
@@ -21,16 +21,19 @@ class Linear(Module):
     Shapes: x (N, in_features), W (in_features, out_features), b (out_features,),
     out (N, out_features). W is the transpose of PyTorch's ``Linear.weight``.
     ``init`` is a name from ``course_lib.init.INITIALIZERS`` or a callable
-    ``(fan_in, fan_out, rng) -> array``; biases start at 0.
+    ``(fan_in, fan_out, rng) -> array``; biases start at 0, except for initializers that
+    declare a bias rule: ``init="torch_default"`` is PyTorch's nn.Linear default, W and b
+    both U[-1/sqrt(in_features), 1/sqrt(in_features)], drawn in that order (notebook 02).
     Introduced in notebooks/00_foundations.ipynb.
     """
 
     def __init__(self, in_features, out_features, init="he_normal", bias=True, rng=None):
         _check_features("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = int(in_features), int(out_features)
-        self.W = Parameter(make_weights(init, self.in_features, self.out_features, get_rng(rng)),
-                           name="W")
-        self.b = Parameter(np.zeros(self.out_features), name="b") if bias else None
+        rng = get_rng(rng)      # once: an int seed must not give W and b the same stream
+        self.W = Parameter(make_weights(init, self.in_features, self.out_features, rng), name="W")
+        self.b = (Parameter(make_bias(init, self.in_features, self.out_features, rng), name="b")
+                  if bias else None)
         self.x = None
 
     def forward(self, x):
@@ -72,9 +75,11 @@ class Maxout(Module):
         _check_features("Maxout", in_features=in_features, out_features=out_features,
                         pieces=pieces)
         self.in_features, self.out_features, self.pieces = int(in_features), int(out_features), int(pieces)
-        W = make_weights(init, self.in_features, self.out_features * self.pieces, get_rng(rng))
+        rng = get_rng(rng)
+        W = make_weights(init, self.in_features, self.out_features * self.pieces, rng)
         self.W = Parameter(W.reshape(self.in_features, self.out_features, self.pieces), name="W")
-        self.b = Parameter(np.zeros((self.out_features, self.pieces)), name="b")
+        b = make_bias(init, self.in_features, self.out_features * self.pieces, rng)
+        self.b = Parameter(b.reshape(self.out_features, self.pieces), name="b")
         self.x = self.argmax = None
 
     def forward(self, x):
