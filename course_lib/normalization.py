@@ -1,4 +1,5 @@
-"""Batch normalization (Ioffe & Szegedy 2015), with PyTorch's running-statistics convention.
+"""Batch normalization (Ioffe & Szegedy 2015), with PyTorch's running-statistics convention,
+and layer normalization (Ba, Kiros & Hinton 2016), which does not depend on the batch.
 
 Introduced in notebooks/04_batch_normalization.ipynb.
 """
@@ -77,3 +78,70 @@ class BatchNorm1d(Module):
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class LayerNorm(Module):
+    """Normalize each example over its features, then scale and shift (Ba, Kiros & Hinton 2016).
+
+    mu, var = mean and biased variance of each ROW of x (over its D features)
+    x_hat = (x - mu) / sqrt(var + eps);  out = gamma * x_hat + beta
+    The statistics are per example, so the output of one example never depends on the rest
+    of the batch, a batch of one works, and training and evaluation compute the same thing
+    (no running statistics). ``gamma`` and ``beta`` (D,) are named as in BatchNorm1d; PyTorch
+    calls them ``weight`` and ``bias``. ``elementwise_affine=False``: no gamma and beta.
+    Backward, with dx_hat = dout * gamma (sums over the feature axis, per row):
+        dx = inv_std / D * (D dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat))
+    (BatchNorm's compact formula with the roles of the two axes swapped.)
+    Shapes: x (N, D) -> (N, D), D = normalized_shape (an int or a 1-tuple (D,)).
+    Introduced in notebooks/04_batch_normalization.ipynb.
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True):
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else normalized_shape
+        try:
+            shape = tuple(shape)
+        except TypeError:
+            shape = None
+        if (shape is None or len(shape) != 1 or not isinstance(shape[0], (int, np.integer))
+                or shape[0] < 1):
+            raise ValueError(f"LayerNorm: normalized_shape must be the number of features D (an "
+                             f"int) or (D,), got {normalized_shape!r}; this LayerNorm normalizes "
+                             f"the feature axis of (N, D) inputs only")
+        if not eps > 0:
+            raise ValueError(f"LayerNorm: eps must be > 0, got {eps!r}")
+        self.normalized_shape = (int(shape[0]),)
+        self.num_features = int(shape[0])
+        self.eps, self.elementwise_affine = float(eps), bool(elementwise_affine)
+        if self.elementwise_affine:
+            self.gamma = Parameter(np.ones(self.num_features), name="gamma")
+            self.beta = Parameter(np.zeros(self.num_features), name="beta")
+        else:
+            self.gamma = self.beta = None
+        self.x_hat = self.inv_std = None
+
+    def forward(self, x):
+        x = as_input(x, self, self.num_features)
+        mu = x.mean(axis=1, keepdims=True)
+        var = x.var(axis=1, keepdims=True)
+        self.inv_std = 1.0 / np.sqrt(var + self.eps)
+        self.x_hat = (x - mu) * self.inv_std
+        if self.gamma is None:
+            return self.x_hat
+        return self.gamma.data * self.x_hat + self.beta.data
+
+    def backward(self, dout):
+        self._need_cache("x_hat")
+        dout = check_dout(dout, self.x_hat.shape, self)
+        if self.gamma is None:
+            dx_hat = dout
+        else:
+            self.gamma.grad += (dout * self.x_hat).sum(axis=0)
+            self.beta.grad += dout.sum(axis=0)
+            dx_hat = dout * self.gamma.data
+        d = self.num_features
+        return (self.inv_std / d) * (d * dx_hat - dx_hat.sum(axis=1, keepdims=True)
+                                     - self.x_hat * (dx_hat * self.x_hat).sum(axis=1, keepdims=True))
+
+    def extra_repr(self):
+        affine = "" if self.elementwise_affine else ", elementwise_affine=False"
+        return f"{self.num_features}, eps={self.eps}{affine}"
