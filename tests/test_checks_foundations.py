@@ -6,16 +6,12 @@ import numpy as np
 import pytest
 
 from course_lib import checks
-from _checkutil import assert_hides, passes
+from course_lib.checks import foundations
+from course_lib.checks._common import hidden_mode
+from _checkutil import assert_hides, hint, passes, raises_own_error
+from _hardcoded import hard_coded, hard_coded_class
 
-# ------------------------------------------------------------------ helpers
-
-
-def hint(check, *args, match):
-    """The AssertionError message of a failing check (which must match ``match``)."""
-    with pytest.raises(AssertionError, match=match) as info:
-        check(*args)
-    return str(info.value)
+HIDDEN_SEEDS = [1, 11, 777, 2024, 31337]
 
 
 # ------------------------------------------------------------------ softmax
@@ -88,7 +84,7 @@ def test_softmax_passes_the_reference(capsys):
     (softmax_column_max, "max of each COLUMN"),
     (softmax_no_keepdims, "keepdims=True"),
     (softmax_sum_no_keepdims, "keepdims=True"),
-    (softmax_sum_axis0, "COLUMNS of your output sum to 1"),
+    (softmax_sum_axis0, "COLUMNS of your softmax's output sum to 1"),
     (softmax_unnormalized, "do not sum to 1"),
     (softmax_in_place, "in place"),
     (softmax_keepdims_only_when_square, r"expected \(4, 1\)"),
@@ -182,9 +178,9 @@ def test_cross_entropy_passes_the_reference(capsys):
     (ce_variant(dz_fn=lambda p, oh, n, k: p / n), "subtract the one-hot"),
     (ce_variant(dz_fn=lambda p, oh, n, k: (p - oh) / (n * k)), r"divided by N\*K"),
     (ce_log_of_softmax, r"never log\(softmax\(z\)\)"),
-    (ce_naive, r"never log\(softmax\(z\)\)"),
+    (ce_naive, "overflows on large logits"),
     (ce_in_place, "in place"),
-    (lambda z, y: ce_ok(z, y)[0], "should return a pair"),
+    (lambda z, y: ce_ok(z, y)[0], r"should return a tuple \(loss, dz\)"),
 ])
 def test_cross_entropy_mistakes(wrong, match):
     with np.errstate(all="ignore"):
@@ -215,7 +211,7 @@ def test_initial_loss_passes_good_predictions(capsys):
     (-2.3, "never negative"),
     (0.9, "error rate"),
     (5.0, "far from the measured initial loss"),
-    (np.array([2.3, 2.3]), "one number"),
+    (np.array([2.3, 2.3]), "one finite number"),
     (None, "assign your prediction"),
     (float("nan"), "finite"),
 ])
@@ -311,7 +307,7 @@ def test_standardize_passes_the_reference(capsys):
     (Unbiased, r"ddof=1"),
     (PerExample, "per EXAMPLE"),
     (InPlaceTransform, "in place"),
-    (InPlaceFit, "fit changed X_train in place"),
+    (InPlaceFit, "fit modifies X_train in place"),
 ])
 def test_standardize_mistakes(wrong, match):
     with np.errstate(all="ignore"):
@@ -325,3 +321,218 @@ def test_standardize_lets_the_students_error_through():
             raise ValueError("my own bug")
     with pytest.raises(ValueError, match="my own bug"):
         checks.check_standardize(Broken)
+
+
+# ------------------------------------------------------------------ sharper diagnoses
+
+def softmax_min_shift(z):
+    e = np.exp(z - z.min(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_mean_shift(z):
+    e = np.exp(z - z.mean(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("wrong", [softmax_min_shift, softmax_mean_shift])
+def test_softmax_catches_a_shift_by_the_min_or_the_mean(wrong):
+    # both pass logits near 1000 (any shift works there); a row spanning 1600 exposes them
+    with np.errstate(all="ignore"):
+        message = hint(checks.check_softmax, wrong, match="min or mean instead of its max")
+    assert "softmax(np.array([[800.0, 0.0, -800.0]]))" in message
+    assert_hides(message, SOFTMAX_EXPECTED)
+
+
+def ce_epsilon_in_log(z, y):
+    n, k = z.shape
+    p = softmax_ok(z)
+    return -np.log(p[np.arange(n), y] + 1e-12).mean(), (p - np.eye(k)[y]) / n
+
+
+def ce_clipped(z, y):
+    n, k = z.shape
+    p = softmax_ok(z)
+    return -np.log(np.clip(p[np.arange(n), y], 1e-15, 1.0)).mean(), (p - np.eye(k)[y]) / n
+
+
+@pytest.mark.parametrize("wrong", [ce_epsilon_in_log, ce_clipped])
+def test_cross_entropy_catches_an_epsilon_that_caps_the_loss(wrong):
+    message = hint(checks.check_cross_entropy, wrong, match="epsilon inside the log")
+    assert_hides(message, CE_EXPECTED)
+
+
+class Variance(StandardizeOk):
+    def transform(self, X):
+        return (X - self.mean) / self.std ** 2
+
+
+class NotCentred(StandardizeOk):
+    def transform(self, X):
+        return X / self.std
+
+
+@pytest.mark.parametrize("wrong, match", [(Variance, "divides by the variance"),
+                                          (NotCentred, "does not subtract the mean")])
+def test_standardize_targets_the_variance_and_the_missing_centring(wrong, match):
+    message = hint(checks.check_standardize, wrong, match=match)
+    assert_hides(message, STD_EXPECTED)
+
+
+def test_every_failure_names_the_function_and_shows_the_call():
+    message = hint(checks.check_cross_entropy, ce_variant(loss_scale=-1.0), match="negative")
+    advice, call = message.split("\nto reproduce: ")
+    assert advice[0].isupper() and "cross_entropy" in advice
+    assert call == "cross_entropy(np.array([[2.0, -1.0, 0.5], [0.0, 1.0, -0.5], [1.5, 1.5, -2.0], " \
+                   "[-1.0, 0.3, 0.8]]), np.array([0, 2, 1, 2]))"
+    message = hint(checks.check_standardize, Leak, match="leak")
+    assert message.split("\nto reproduce: ")[1].startswith("X_train = np.array(")
+
+
+# ------------------------------------------------------------------ hidden tests
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+def test_hidden_variants_pass_the_references(capsys, seed):
+    checks.check_softmax(softmax_ok, seed=seed)
+    checks.check_cross_entropy(ce_ok, seed=seed)
+    checks.check_standardize(StandardizeOk, seed=seed)
+    assert capsys.readouterr().out.count("✓") == 3
+
+
+def test_hidden_inputs_differ_from_the_public_ones():
+    for seed in HIDDEN_SEEDS:
+        assert foundations._softmax_inputs(seed)["square"].shape != (3, 3) or \
+            not np.array_equal(foundations._softmax_inputs(seed)["square"], foundations._Z_SQUARE)
+        (z, _), _ = foundations._ce_inputs(seed)
+        assert z.shape != foundations._Z_CE.shape or not np.array_equal(z, foundations._Z_CE)
+        assert foundations._standardize_inputs(seed)[0].shape != (4, 3) or \
+            not np.array_equal(foundations._standardize_inputs(seed)[0], foundations._X_TRAIN)
+
+
+def softmax_square_only(z):
+    if z.shape[0] == z.shape[1]:
+        return softmax_ok(z)
+    e = np.exp(z - z.max(axis=1))
+    return e / e.sum(axis=1)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", [
+    (softmax_naive, "overflows"),
+    (softmax_global_max, "one max of the whole array"),
+    (softmax_column_max, "max of each COLUMN"),
+    (softmax_no_keepdims, "keepdims=True"),
+    (softmax_sum_no_keepdims, "keepdims=True"),
+    (softmax_sum_axis0, "COLUMNS of your softmax's output sum to 1"),
+    (softmax_unnormalized, "do not sum to 1"),
+    (softmax_in_place, "in place"),
+    (softmax_square_only, r"expected \(\d+, 1\)"),
+    (softmax_min_shift, "min or mean"),
+    (softmax_mean_shift, "min or mean"),
+])
+def test_hidden_softmax_catches_the_same_mistakes(seed, wrong, match):
+    with np.errstate(all="ignore"):
+        message = hint(lambda f: checks.check_softmax(f, seed=seed), wrong, match=match)
+    inputs = foundations._softmax_inputs(seed)
+    assert_hides(message, np.concatenate([softmax_ok(inputs[k]).ravel() for k in ("square", "wide")]))
+
+
+def _gold_logp(z, y):
+    return _log_softmax(z)[np.arange(len(z)), y]
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", [
+    (ce_variant(loss_fn=lambda z, y, n, k: -_gold_logp(z, y).sum()), "SUM over the batch"),
+    (ce_variant(loss_fn=lambda z, y, n, k: -_gold_logp(z, y).mean() / k), r"all N\*K entries"),
+    (ce_variant(loss_scale=-1.0), "NEGATIVE log-likelihood"),
+    (ce_variant(loss_fn=lambda z, y, n, k: -z[np.arange(n), y].mean()), "log-sum-exp term"),
+    (ce_variant(per_example=True), "ONE number"),
+    (ce_variant(dz_fn=lambda p, oh, n, k: p - oh), "N times too large"),
+    (ce_variant(dz_fn=lambda p, oh, n, k: (oh - p) / n), "wrong sign"),
+    (ce_variant(dz_fn=lambda p, oh, n, k: p / n), "subtract the one-hot"),
+    (ce_variant(dz_fn=lambda p, oh, n, k: (p - oh) / (n * k)), r"divided by N\*K"),
+    (ce_log_of_softmax, r"never log\(softmax\(z\)\)"),
+    (ce_naive, "overflows on large logits"),
+    (ce_epsilon_in_log, "epsilon inside the log"),
+    (ce_in_place, "in place"),
+])
+def test_hidden_cross_entropy_catches_the_same_mistakes(seed, wrong, match):
+    with np.errstate(all="ignore"):
+        message = hint(lambda f: checks.check_cross_entropy(f, seed=seed), wrong, match=match)
+    (z, y), _ = foundations._ce_inputs(seed)
+    loss, dz = ce_ok(z, y)
+    assert_hides(message, np.r_[loss, dz.ravel()])
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", [
+    (NoReturn, "return self"), (Leak, "leak"), (ZeroDivision, "divided by zero"),
+    (TinyEpsilon, "tiny epsilon"), (Unbiased, "ddof=1"), (PerExample, "per EXAMPLE"),
+    (InPlaceTransform, "in place"), (InPlaceFit, "fit modifies X_train in place"),
+    (Variance, "variance"), (NotCentred, "does not subtract the mean"),
+])
+def test_hidden_standardize_catches_the_same_mistakes(seed, wrong, match):
+    with np.errstate(all="ignore"):
+        message = hint(lambda f: checks.check_standardize(f, seed=seed), wrong, match=match)
+    train, test = foundations._standardize_inputs(seed)
+    assert_hides(message, np.r_[StandardizeOk().fit(train).transform(test).ravel(),
+                                train.mean(axis=0), train.std(axis=0)])
+
+
+def test_a_hard_coded_softmax_fails_the_hidden_test(capsys):
+    make = hard_coded(checks.check_softmax, softmax_ok)
+    checks.check_softmax(make())                                  # fools the public check …
+    with pytest.raises(AssertionError):
+        checks.check_softmax(make(), seed=5)                      # … not the hidden one
+
+
+def test_a_hard_coded_cross_entropy_fails_the_hidden_test(capsys):
+    make = hard_coded(checks.check_cross_entropy, ce_ok)
+    checks.check_cross_entropy(make())
+    with pytest.raises(AssertionError):
+        checks.check_cross_entropy(make(), seed=5)
+
+
+def test_a_hard_coded_standardize_fails_the_hidden_test(capsys):
+    make = hard_coded_class(checks.check_standardize, StandardizeOk, ["transform"])
+    checks.check_standardize(make())
+    with pytest.raises(AssertionError):
+        checks.check_standardize(make(), seed=5)
+
+
+@pytest.mark.parametrize("check, wrong", [
+    (checks.check_softmax, softmax_global_max),
+    (checks.check_softmax, softmax_square_only),
+    (checks.check_cross_entropy, ce_epsilon_in_log),
+    (checks.check_cross_entropy, ce_variant(loss_scale=-1.0)),
+    (checks.check_standardize, Leak),
+    (checks.check_standardize, TinyEpsilon),
+])
+def test_hidden_mode_messages_hold_no_inputs(check, wrong):
+    with hidden_mode(), np.errstate(all="ignore"):
+        with pytest.raises(AssertionError) as info:
+            check(wrong, seed=7)
+    message = str(info.value)
+    assert "to reproduce" not in message and "np.array(" not in message
+    assert message[0].isupper() or message.split()[0].rstrip("'s") in (
+        "softmax", "cross_entropy", "Standardize.fit", "Standardize.transform")
+
+
+def test_hidden_variants_let_the_students_errors_through():
+    for check in (checks.check_softmax, checks.check_cross_entropy):
+        with pytest.raises(ValueError, match="my own bug"):
+            check(raises_own_error, seed=3)
+
+    class Broken(StandardizeOk):
+        def fit(self, X):
+            raise ValueError("my own bug")
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_standardize(Broken, seed=3)
+
+
+def test_initial_loss_declares_why_it_has_no_hidden_variant():
+    assert checks.check_initial_loss.hidden is False
+    assert "prediction" in checks.check_initial_loss.hidden_why
+    for check in (checks.check_softmax, checks.check_cross_entropy, checks.check_standardize):
+        assert check.hidden is True

@@ -1,8 +1,11 @@
 """Checks for exercises/00_foundations.ipynb: a stable softmax, cross-entropy with its
-gradient, the initial-loss sanity value ln K, and a standardizer fitted on training data."""
+gradient, the initial-loss sanity value ln K, and a standardizer fitted on training data.
+
+Each check with inputs takes ``seed=None``: the public inputs its hints print, or, with an
+integer seed, other inputs of the same kind (the grader's hidden tests)."""
 import numpy as np
 
-from ._common import as_array, check_shape, close, fail, fmt_array, passed
+from ._common import Call, as_array, check, check_shape, close, fail, fmt_array, passed, read_predictions, unpack
 from ._fp import call_recording_fp_warnings
 
 
@@ -29,83 +32,127 @@ _Z_WIDE = np.array([[1.0, 2.0, 3.0, 4.0], [-1.0, 0.0, 1.0, 0.5]])
 _Z_COLUMN = np.array([[0.0], [3.0], [-1.0], [2.0]])
 _Z_HUGE = np.array([[1000.0, 999.0, 998.0]])
 _Z_MIXED = np.array([[1000.0, 999.0, 998.0], [-1000.0, -999.0, -1001.0]])
+# a row that spans more than exp's range: only the max shift keeps every exponent <= 0
+_Z_SPREAD = np.array([[800.0, 0.0, -800.0]])
+
+
+def _softmax_inputs(seed):
+    """The logits of check_softmax: a square batch, a wide one, one column, a row of huge
+    logits, a huge and a very negative row together, a row spanning more than exp's range."""
+    if seed is None:
+        return dict(square=_Z_SQUARE, column=_Z_COLUMN, wide=_Z_WIDE, huge=_Z_HUGE,
+                    mixed=_Z_MIXED, spread=_Z_SPREAD)
+    g = np.random.default_rng(seed)
+    n = int(g.integers(3, 6))
+    rows = int(g.integers(2, 5))
+    k = int(g.integers(3, 6))
+    big = float(g.integers(800, 1600))
+    spread = float(g.integers(750, 1500)) * np.array([1.0, 0.0, -1.0])
+    return dict(
+        square=np.round(g.normal(0.0, 1.5, (n, n)), 2),
+        column=np.round(g.normal(0.0, 2.0, (int(g.integers(3, 7)), 1)), 2),
+        wide=np.round(g.normal(0.0, 1.5, (rows, rows + int(g.integers(1, 4)))), 2),
+        huge=np.round(big + g.normal(0.0, 1.5, (1, k)), 1),
+        mixed=np.round(np.vstack([big + g.normal(0.0, 1.5, k), -big + g.normal(0.0, 1.5, k)]), 1),
+        spread=g.permutation(spread)[None, :],
+    )
 
 
 def _call_softmax(softmax, z):
-    """Call softmax on a copy of z; return (output, fp warnings, call text)."""
+    """Call softmax on a copy of z; return (output, fp warnings, Call)."""
+    call = Call(f"softmax({fmt_array(z)})")
     z_in = z.copy()
     out, warns = call_recording_fp_warnings(softmax, z_in)
-    call = f"softmax({fmt_array(z)})"
     if not np.array_equal(z_in, z):
-        fail(f"{call} changed its input array in place (e.g. `z -= z.max(...)`): the caller's "
-             f"logits are gone. Compute `z - z.max(...)` into a new array instead")
-    return as_array(out, call), warns, call
+        fail("Your softmax modifies its input in place (e.g. `z -= z.max(...)`): the caller's "
+             "logits are gone. Compute `z - z.max(...)` into a new array instead", call)
+    return as_array(out, "softmax's result", call), warns, call
 
 
-def check_softmax(softmax):
+@check()
+def check_softmax(softmax, *, seed=None):
     """Check ``softmax(z)``, row-wise softmax of logits z of shape (N, K).
 
     Diagnoses: max or sum without keepdims (wrong broadcasting; on a one-column input it is
     a wrong shape), max or sum over the wrong axis, rows that do not sum to 1, the input
-    modified in place, no max subtraction (overflow / nan for logits of 1000), one global
-    max instead of one per row (nan when rows have very different scales).
+    modified in place, no max subtraction (overflow / nan for logits near 1000), one global
+    max instead of one per row (nan when rows have very different scales), the row's min or
+    mean subtracted instead of its max (overflow on a row that spans more than exp's range).
     """
-    z = _Z_SQUARE
+    inputs = _softmax_inputs(seed)
+    z = inputs["square"]
     got, _, call = _call_softmax(softmax, z)
-    check_shape(got, z.shape, call)
-    keepdims_hint = (f"{call}: it looks like `z.max(axis=1)` or `.sum(axis=1)` lost its axis: a "
-                     f"(N,) array broadcasts against (N, K) along the wrong axis (on this square "
-                     f"input even without an error). Use `keepdims=True`")
+    check_shape(got, z.shape, "softmax's result", call)
     for variant in (_no_keepdims(z), _no_keepdims(z, in_sum=False), _no_keepdims(z, in_max=False)):
         if close(got, variant):
-            fail(keepdims_hint)
+            fail("Your softmax's `z.max(axis=1)` or `.sum(axis=1)` seems to have lost its axis: "
+                 "a (N,) array broadcasts against (N, K) along the wrong axis (on a square input "
+                 "even without an error). Use `keepdims=True`", call)
     if np.allclose(got.sum(axis=0), 1.0) and not np.allclose(got.sum(axis=1), 1.0):
-        fail(f"{call}: the COLUMNS of your output sum to 1. Softmax normalizes each row (one "
-             f"example's K logits): use axis=1")
+        fail("The COLUMNS of your softmax's output sum to 1. Softmax normalizes each row (one "
+             "example's K logits): use axis=1", call)
     e_col = np.exp(z - z.max(axis=0, keepdims=True))
     if close(got, e_col / e_col.sum(axis=1, keepdims=True)):
-        fail(f"{call}: you subtracted the max of each COLUMN. Subtract each row's max "
-             f"(axis=1, keepdims=True): one constant per example leaves its probabilities "
-             f"unchanged, a constant per class does not")
+        fail("Your softmax subtracts the max of each COLUMN. Subtract each row's max "
+             "(axis=1, keepdims=True): one constant per example leaves its probabilities "
+             "unchanged, a constant per class does not", call)
     if np.all(np.isfinite(got)) and not np.allclose(got.sum(axis=1), 1.0):
-        fail(f"{call}: the rows of your output do not sum to 1, so they are not probability "
-             f"distributions. Divide exp(z - max) by its sum over each row")
+        fail("The rows of your softmax's output do not sum to 1, so they are not probability "
+             "distributions. Divide exp(z - max) by its sum over each row", call)
     if not close(got, _softmax(z)):
-        fail(f"{call} returned values that are not exp(z_k) / sum_j exp(z_j) row by row")
+        fail("softmax returned values that are not exp(z_k) / sum_j exp(z_j) row by row", call)
 
-    got, _, call = _call_softmax(softmax, _Z_COLUMN)
-    if got.shape == (4, 4):
-        fail(f"{call} returned shape (4, 4), expected (4, 1): a (4,) array of row maxima or sums "
-             f"broadcast against (4, 1) into a (4, 4) matrix. Use `keepdims=True`")
-    check_shape(got, _Z_COLUMN.shape, call)
-    if not close(got, _softmax(_Z_COLUMN)):
-        fail(f"{call}: with a single class every probability must be exactly 1")
+    z = inputs["column"]
+    got, _, call = _call_softmax(softmax, z)
+    if got.shape == (len(z), len(z)):
+        fail(f"softmax returned shape {got.shape}, expected {z.shape}: an (N,) array of row "
+             f"maxima or sums broadcast against (N, 1) into an (N, N) matrix. Use "
+             f"`keepdims=True`", call)
+    check_shape(got, z.shape, "softmax's result", call)
+    if not close(got, _softmax(z)):
+        fail("softmax is wrong on one-column logits: with a single class every probability "
+             "must be exactly 1", call)
 
-    got, _, call = _call_softmax(softmax, _Z_WIDE)
-    check_shape(got, _Z_WIDE.shape, call)
-    if not close(got, _softmax(_Z_WIDE)):
-        fail(f"{call} returned values that are not the row-wise softmax (this input has N = 2 "
-             f"rows and K = 4 classes)")
+    z = inputs["wide"]
+    got, _, call = _call_softmax(softmax, z)
+    check_shape(got, z.shape, "softmax's result", call)
+    if not close(got, _softmax(z)):
+        fail("softmax returned values that are not the row-wise softmax on a batch with more "
+             "classes than examples (K > N)", call)
 
-    got, warns, call = _call_softmax(softmax, _Z_HUGE)
-    check_shape(got, _Z_HUGE.shape, call)
+    z = inputs["huge"]
+    got, warns, call = _call_softmax(softmax, z)
+    check_shape(got, z.shape, "softmax's result", call)
     if not np.all(np.isfinite(got)) or any("overflow" in w for w in warns):
-        fail(f"{call} overflows: exp(1000) is inf in float64 and inf / inf is nan. Subtract the "
-             f"row's maximum before exponentiating; softmax does not change when the same "
-             f"constant is subtracted from every logit")
-    if not close(got, _softmax(_Z_HUGE)):
-        fail(f"{call} is finite but wrong: the max subtraction must leave the probabilities "
-             f"unchanged (compare with the same logits minus 998)")
+        fail("Your softmax overflows on large logits: exp of anything above about 709 is inf "
+             "in float64, and inf / inf is nan. Subtract the row's maximum before "
+             "exponentiating; softmax does not change when the same constant is subtracted "
+             "from every logit", call)
+    if not close(got, _softmax(z)):
+        fail("softmax is finite but wrong on large logits: the max subtraction must leave the "
+             "probabilities unchanged (compare with the same logits minus their maximum)", call)
 
-    got, warns, call = _call_softmax(softmax, _Z_MIXED)
-    check_shape(got, _Z_MIXED.shape, call)
+    z = inputs["mixed"]
+    got, warns, call = _call_softmax(softmax, z)
+    check_shape(got, z.shape, "softmax's result", call)
     if not np.all(np.isfinite(got)) or warns:
-        fail(f"{call} gives nan or a floating-point warning for the second row. Did you subtract "
-             f"one max of the whole array? The second row then becomes exp(-2000) = 0 "
-             f"everywhere, and 0 / 0 is nan. Subtract each row's own max "
-             f"(axis=1, keepdims=True)")
-    if not close(got, _softmax(_Z_MIXED)):
-        fail(f"{call} returned values that are not the row-wise softmax")
+        fail("Your softmax gives nan or a floating-point warning for the second row. Did you "
+             "subtract one max of the whole array? The second row lies thousands below it, "
+             "its exp underflows to 0 everywhere, and 0 / 0 is nan. Subtract each row's own "
+             "max (axis=1, keepdims=True)", call)
+    if not close(got, _softmax(z)):
+        fail("softmax returned values that are not the row-wise softmax", call)
+
+    z = inputs["spread"]
+    got, warns, call = _call_softmax(softmax, z)
+    check_shape(got, z.shape, "softmax's result", call)
+    if not np.all(np.isfinite(got)) or any("overflow" in w for w in warns):
+        fail("Your softmax overflows on a row whose logits span more than exp's range. Did you "
+             "subtract the row's min or mean instead of its max? Only the max makes every "
+             "exponent <= 0, so that no exp can overflow", call)
+    if not close(got, _softmax(z)):
+        fail("softmax returned values that are not the row-wise softmax on a row with a very "
+             "wide spread of logits", call)
     passed("softmax")
 
 
@@ -117,6 +164,22 @@ _Z_CE_BIG = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]])
 _Y_CE_BIG = np.array([2, 0])
 
 
+def _ce_inputs(seed):
+    """(z, y) of a small batch and (z, y) of logits whose gold class lies far below the max."""
+    if seed is None:
+        return (_Z_CE, _Y_CE), (_Z_CE_BIG, _Y_CE_BIG)
+    g = np.random.default_rng(seed)
+    n, k = int(g.integers(4, 9)), int(g.integers(3, 7))
+    z = np.round(g.normal(0.0, 1.5, (n, k)), 2)
+    y = g.integers(0, k, n)
+    rows, gold = [], []
+    for _ in range(int(g.integers(2, 4))):
+        row = g.permutation(float(g.integers(800, 1500)) * np.array([1.0, 0.0, -1.0]))
+        rows.append(row)
+        gold.append(int(g.choice(np.flatnonzero(row < row.max()))))
+    return (z, y), (np.array(rows), np.array(gold))
+
+
 def _reference_ce(z, y):
     n, k = z.shape
     onehot = np.eye(k)[y]
@@ -124,80 +187,97 @@ def _reference_ce(z, y):
 
 
 def _call_ce(cross_entropy, z, y):
+    call = Call(f"cross_entropy({fmt_array(z)}, {fmt_array(y)})")
     z_in, y_in = z.copy(), y.copy()
     result, warns = call_recording_fp_warnings(cross_entropy, z_in, y_in)
-    call = f"cross_entropy({fmt_array(z)}, {fmt_array(y)})"
     if not np.array_equal(z_in, z) or not np.array_equal(y_in, y):
-        fail(f"{call} changed its input arrays in place; compute new arrays instead")
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        fail(f"{call} should return a pair (loss, dz), got {type(result).__name__}")
-    loss = as_array(result[0], f"{call}[0] (the loss)")
+        fail("Your cross_entropy modifies its input arrays in place; compute new arrays instead",
+             call)
+    loss, dz = unpack(result, ("loss", "dz"), "cross_entropy", call)
+    loss = as_array(loss, "cross_entropy's loss", call)
     if loss.size != 1:
-        fail(f"{call}: the loss should be ONE number, the mean over the batch; got an array of "
-             f"shape {loss.shape}. Did you return the per-example losses without averaging?")
-    dz = as_array(result[1], f"{call}[1] (dz)")
-    check_shape(dz, z.shape, f"{call}: dz")
+        fail(f"cross_entropy's loss should be ONE number, the mean over the batch; got an array "
+             f"of shape {loss.shape}. Did you return the per-example losses without averaging?",
+             call)
+    dz = as_array(dz, "cross_entropy's dz", call)
+    check_shape(dz, z.shape, "cross_entropy's dz", call)
     return float(loss), dz, warns, call
 
 
-def check_cross_entropy(cross_entropy):
+@check()
+def check_cross_entropy(cross_entropy, *, seed=None):
     """Check ``cross_entropy(z, y) -> (loss, dz)`` for logits z (N, K) and integer labels y (N,).
 
     loss = -(1/N) sum_i log softmax(z_i)[y_i]; dz = (softmax(z) - onehot(y)) / N.
     Diagnoses: loss summed instead of averaged or divided by N*K, negative sign forgotten,
     log-sum-exp term missing, per-example losses returned; dz without 1/N, with the wrong
     sign, without the one-hot subtracted, divided by N*K; log of a softmax that underflows
-    (inf for logits of ±1000); inputs changed in place.
+    (inf for a gold logit far below the max); exp of unshifted logits that overflows; an
+    epsilon or a clip inside the log that caps the loss; inputs changed in place.
     """
-    z, y = _Z_CE, _Y_CE
+    (z, y), (z_big, y_big) = _ce_inputs(seed)
     n, k = z.shape
     loss, dz, _, call = _call_ce(cross_entropy, z, y)
     ref_loss, ref_dz = _reference_ce(z, y)
     if not np.isfinite(loss):
-        fail(f"{call} returned a loss of {loss}: check the log of the gold-class probabilities")
+        fail(f"cross_entropy returned a loss of {loss}: check the log of the gold-class "
+             f"probabilities", call)
     if close(loss, n * ref_loss):
-        fail(f"{call}: your loss is the SUM over the batch; divide by N to get the mean")
+        fail("Your cross_entropy loss is the SUM over the batch; divide by N to get the mean", call)
     if close(loss, ref_loss / k):
-        fail(f"{call}: you averaged over all N*K entries; average over the N examples only "
-             f"(each example contributes one term, -log of its gold-class probability)")
+        fail("Your cross_entropy averages over all N*K entries; average over the N examples "
+             "only (each example contributes one term, -log of its gold-class probability)", call)
     if close(loss, -ref_loss):
-        fail(f"{call}: your loss is negative. Cross-entropy is the NEGATIVE log-likelihood: "
-             f"-log p is positive because p < 1")
+        fail("Your cross_entropy loss is negative. Cross-entropy is the NEGATIVE log-likelihood: "
+             "-log p is positive because p < 1", call)
     if close(loss, -z[np.arange(n), y].mean()):
-        fail(f"{call}: your loss is -z[gold] only; the log-probability is "
-             f"z[gold] - log sum_j exp(z_j) (the log-sum-exp term normalizes)")
+        fail("Your cross_entropy loss is -z[gold] only; the log-probability is "
+             "z[gold] - log sum_j exp(z_j) (the log-sum-exp term normalizes)", call)
     if not close(loss, ref_loss):
-        fail(f"{call} returned loss {loss:.6g}, which is not the mean over the examples of "
-             f"-log softmax(z_i)[y_i]")
+        fail(f"cross_entropy returned loss {loss:.6g}, which is not the mean over the examples "
+             f"of -log softmax(z_i)[y_i]", call)
     onehot = np.eye(k)[y]
     p = _softmax(z)
     if close(dz, n * ref_dz):
-        fail(f"{call}: your dz is N times too large. The loss is a mean over N examples, so "
-             f"its gradient carries a factor 1/N")
+        fail("Your cross_entropy's dz is N times too large. The loss is a mean over N examples, "
+             "so its gradient carries a factor 1/N", call)
     if close(dz, -ref_dz):
-        fail(f"{call}: your dz has the wrong sign; it is softmax(z) - onehot(y), not the reverse")
+        fail("Your cross_entropy's dz has the wrong sign; it is softmax(z) - onehot(y), not the "
+             "reverse", call)
     if close(dz, p / n) or close(dz, p):
-        fail(f"{call}: your dz looks like softmax(z) (/ N) alone; subtract the one-hot of the "
-             f"gold labels")
+        fail("Your cross_entropy's dz looks like softmax(z) (/ N) alone; subtract the one-hot "
+             "of the gold labels", call)
     if close(dz, ref_dz / k):
-        fail(f"{call}: your dz is divided by N*K; the 1/N comes from the mean over examples only")
+        fail("Your cross_entropy's dz is divided by N*K; the 1/N comes from the mean over "
+             "examples only", call)
     if close(dz, (p - onehot) * (1 - onehot) / n) or close(dz, -onehot / n):
-        fail(f"{call}: your dz is wrong in the gold-class entries: the gradient is "
-             f"softmax(z) - onehot(y) in every entry")
+        fail("Your cross_entropy's dz is wrong in the gold-class entries: the gradient is "
+             "softmax(z) - onehot(y) in every entry", call)
     if not close(dz, ref_dz):
-        fail(f"{call}: dz is not (softmax(z) - onehot(y)) / N")
+        fail("cross_entropy's dz is not (softmax(z) - onehot(y)) / N", call)
 
-    z, y = _Z_CE_BIG, _Y_CE_BIG
-    loss, dz, warns, call = _call_ce(cross_entropy, z, y)
-    ref_loss, ref_dz = _reference_ce(z, y)
+    loss, dz, warns, call = _call_ce(cross_entropy, z_big, y_big)
+    ref_loss, ref_dz = _reference_ce(z_big, y_big)
+    if any("overflow" in w for w in warns):
+        fail("Your cross_entropy overflows on large logits: exp of anything above about 709 is "
+             "inf. Subtract each row's max before exponentiating: log-probabilities are "
+             "z - max - log(sum(exp(z - max))) (log-sum-exp)", call)
     if not np.isfinite(loss) or not np.all(np.isfinite(dz)) or warns:
-        fail(f"{call} gives inf/nan or a floating-point warning. The probability of a gold class "
-             f"whose logit is 2000 below the max underflows to 0 and log 0 = -inf. Compute the "
-             f"log-probabilities directly: z - max - log(sum(exp(z - max))) (log-sum-exp), never "
-             f"log(softmax(z))")
-    if not close(loss, ref_loss) or not close(dz, ref_dz):
-        fail(f"{call} is finite but wrong; the loss here must equal the mean of each gold "
-             f"logit's distance below log-sum-exp")
+        fail("Your cross_entropy gives inf/nan or a floating-point warning. The probability of a "
+             "gold class whose logit lies far below the max underflows to 0, and log 0 = -inf. "
+             "Compute the log-probabilities directly: z - max - log(sum(exp(z - max))) "
+             "(log-sum-exp), never log(softmax(z))", call)
+    if not close(dz, ref_dz):
+        fail("cross_entropy's dz is finite but wrong for logits far apart: it is "
+             "(softmax(z) - onehot(y)) / N there too", call)
+    if loss < 0.5 * ref_loss:
+        fail("Your cross_entropy's loss is finite but far too small when the gold class's "
+             "probability underflows: an epsilon inside the log (log(p + 1e-12)) or a clipped p "
+             "caps each term. Compute the log-probabilities with log-sum-exp instead, "
+             "z - max - log(sum(exp(z - max))), never log(softmax(z))", call)
+    if not close(loss, ref_loss):
+        fail("Your cross_entropy's loss is finite but wrong for logits far apart; it must equal "
+             "the mean of each gold logit's distance below log-sum-exp", call)
     passed("cross_entropy")
 
 
@@ -214,6 +294,8 @@ def _measure_initial_loss(k=10, n=500, d=64, hidden=100, seed=0):
     return float(-_log_softmax(z)[np.arange(n), y].mean())
 
 
+@check(hidden=False, why="a prediction about the one classifier the exercise describes (10 "
+                         "classes, a last layer scaled down): the number is the answer, ln 10")
 def check_initial_loss(predicted_loss):
     """Check a prediction of the initial loss of a fresh 10-class classifier against a
     measurement (a classifier whose last layer starts small, on random inputs).
@@ -222,16 +304,9 @@ def check_initial_loss(predicted_loss):
     log10 or log2 instead of the natural log, 0, a negative loss, the error rate 1 - 1/K.
     """
     what = "predicted_loss"
-    if predicted_loss is None:
-        fail(f"{what} is None: assign your prediction, a number, to it")
-    value = as_array(predicted_loss, what)
-    if value.size != 1:
-        fail(f"{what} should be one number, got an array of shape {value.shape}")
-    pred = float(value)
+    pred = read_predictions(predicted_loss=predicted_loss)[what]
     k = 10
     measured = _measure_initial_loss(k)
-    if not np.isfinite(pred):
-        fail(f"{what} = {pred}: a prediction must be a finite number")
     if abs(pred - measured) <= 0.05:
         passed("initial_loss")
         return
@@ -262,6 +337,27 @@ _X_TRAIN = np.array([[1.0, 10.0, 5.0], [2.0, 20.0, 5.0], [3.0, 60.0, 5.0], [6.0,
 _X_TEST = np.array([[0.0, 40.0, 5.0], [4.0, 0.0, 7.0], [10.0, 25.0, 5.0]])
 
 
+def _standardize_inputs(seed):
+    """X_train with one constant feature, and X_test in which that feature varies."""
+    if seed is None:
+        return _X_TRAIN, _X_TEST
+    g = np.random.default_rng(seed)
+    n, m, d = int(g.integers(4, 8)), int(g.integers(3, 6)), int(g.integers(3, 6))
+    centres = np.round(g.uniform(-5.0, 20.0, d), 0)
+    scales = g.choice([1.0, 3.0, 10.0, 30.0], d)
+    while True:
+        train = np.round(g.normal(centres, scales, (n, d)), 1)
+        test = np.round(g.normal(centres, 1.5 * scales, (m, d)), 1)
+        # an integer: its mean is exact, so the constant feature's std is exactly 0 (as in public)
+        const, value = int(g.integers(d)), float(g.integers(-5, 11))
+        train[:, const] = value
+        test[:, const] = value
+        test[int(g.integers(m)), const] = value + float(g.choice([-3.0, -1.0, 2.0, 4.0]))
+        others = np.delete(train, const, axis=1)
+        if np.all(others.std(axis=0) > 0.1):
+            return train, test
+
+
 def _stats(x, ddof=0, axis=0):
     mean = x.mean(axis=axis, keepdims=True)
     std = x.std(axis=axis, ddof=ddof, keepdims=True)
@@ -273,63 +369,76 @@ def _standardized(x, fitted_on, ddof=0):
     return (x - mean) / std
 
 
-def check_standardize(Standardize):
+@check()
+def check_standardize(Standardize, *, seed=None):
     """Check a ``Standardize`` class: ``fit(X)`` stores the per-feature mean and (population)
     std of X and returns self; ``transform(X)`` returns (X - mean) / std with those stored
     statistics; features with training std 0 keep std 1.
 
     Diagnoses: fit not returning self; statistics of the data being transformed (the leak);
     division by a zero std (nan/inf) or by a tiny epsilon that blows up test values; the
-    unbiased std (ddof=1); statistics per example (axis=1) instead of per feature; inputs
-    modified in place.
+    unbiased std (ddof=1); statistics per example (axis=1) instead of per feature; division
+    by the variance; the mean not subtracted; inputs modified in place.
     """
-    train, test = _X_TRAIN, _X_TEST
-    setup = f"s = Standardize(); s.fit(X_train) with X_train = {fmt_array(train)}"
+    train, test = _standardize_inputs(seed)
+    setup = f"X_train = {fmt_array(train)}; X_test = {fmt_array(test)}"
+    call = Call("s = Standardize(); s.fit(X_train)", setup)
     s = Standardize()
     x_fit = train.copy()
     returned = s.fit(x_fit)
     if not np.array_equal(x_fit, train):
-        fail(f"{setup}: fit changed X_train in place; compute the statistics without modifying it")
+        fail("Standardize.fit modifies X_train in place; compute the statistics without "
+             "modifying it", call)
     if returned is not s:
-        fail(f"{setup}: fit should end with `return self`, so that "
-             f"`Standardize().fit(X_train).transform(X)` works")
+        fail("Standardize.fit should end with `return self`, so that "
+             "`Standardize().fit(X_train).transform(X)` works", call)
 
     x_in = train.copy()
-    out = as_array(s.transform(x_in), "s.transform(X_train)")
-    call = f"{setup}; s.transform(X_train)"
+    call = Call("s = Standardize(); s.fit(X_train); s.transform(X_train)", setup)
+    out = as_array(s.transform(x_in), "s.transform(X_train)", call)
     if not np.array_equal(x_in, train):
-        fail(f"{call} changed its input in place (e.g. `X -= self.mean`); return a new array")
-    check_shape(out, train.shape, call)
+        fail("Standardize.transform modifies its input in place (e.g. `X -= self.mean`); "
+             "return a new array", call)
+    check_shape(out, train.shape, "s.transform(X_train)", call)
     if not np.all(np.isfinite(out)):
-        fail(f"{call} contains nan or inf in the last column. That feature is constant in "
-             f"X_train, so its std is 0 and you divided by zero. Use std 1 for such features "
-             f"(e.g. np.where(std > 1e-8, std, 1.0)): they are only centred")
+        fail("Your Standardize.transform(X_train) contains nan or inf. One feature is constant "
+             "in X_train, so its std is 0 and you divided by zero. Use std 1 for such features "
+             "(e.g. np.where(std > 1e-8, std, 1.0)): they are only centred", call)
     if close(out, _standardized(train, train, ddof=1)):
-        fail(f"{call}: you used the unbiased std (ddof=1). Standardizing uses the population "
-             f"std of the training set, np.std's default (ddof=0)")
+        fail("Your Standardize uses the unbiased std (ddof=1). Standardizing uses the population "
+             "std of the training set, np.std's default (ddof=0)", call)
     mean_r, std_r = _stats(train, axis=1)
     if close(out, (train - mean_r) / std_r):
-        fail(f"{call}: you computed one mean and std per EXAMPLE (row). Standardize each "
-             f"FEATURE (column): statistics over axis=0")
+        fail("Your Standardize computes one mean and std per EXAMPLE (row). Standardize each "
+             "FEATURE (column): statistics over axis=0", call)
+    mean, std = _stats(train)
+    if close(out, (train - mean) / std ** 2):
+        fail("Your Standardize divides by the variance; divide by the std, its square root",
+             call)
+    if close(out, train / std):
+        fail("Your Standardize.transform divides by the std but does not subtract the mean: "
+             "(X - mean) / std", call)
     if not close(out, _standardized(train, train)):
-        fail(f"{call} is not (X_train - mean) / std per feature (with std 1 for the constant "
-             f"feature)")
+        fail("Your Standardize.transform(X_train) is not (X_train - mean) / std per feature "
+             "(with std 1 for a constant feature)", call)
 
     x_in = test.copy()
-    out = as_array(s.transform(x_in), "s.transform(X_test)")
-    call = f"{setup}; s.transform(X_test) with X_test = {fmt_array(test)}"
+    call = Call("s = Standardize(); s.fit(X_train); s.transform(X_test)", setup)
+    out = as_array(s.transform(x_in), "s.transform(X_test)", call)
     if not np.array_equal(x_in, test):
-        fail(f"{call} changed its input in place; return a new array")
-    check_shape(out, test.shape, call)
+        fail("Standardize.transform modifies its input in place; return a new array", call)
+    check_shape(out, test.shape, "s.transform(X_test)", call)
     if close(out, _standardized(test, test)) or np.allclose(out.mean(axis=0), 0.0):
-        fail(f"{call}: the output has mean 0 per feature, so transform used the statistics of "
-             f"X_test itself. That is the leak: the test data must be transformed with the "
-             f"mean and std that fit computed on the training set (store them in fit, use "
-             f"them in transform)")
+        fail("Your Standardize.transform(X_test) has mean 0 per feature, so it used the "
+             "statistics of X_test itself. That is the leak: the test data must be transformed "
+             "with the mean and std that fit computed on the training set (store them in fit, "
+             "use them in transform)", call)
     if not np.all(np.isfinite(out)) or np.abs(out).max() > 1e3:
-        fail(f"{call}: the last feature was constant in training (std 0) but varies in X_test; "
-             f"dividing it by 0 or by a tiny epsilon turns a change of 2 into nan or "
-             f"astronomically large values. Use std 1 for features whose training std is 0")
+        fail("A feature was constant in training (std 0) but varies in X_test, and your "
+             "Standardize turns that change into nan or astronomically large values: dividing "
+             "by 0 or by a tiny epsilon does that. Use std 1 for features whose training std "
+             "is 0", call)
     if not close(out, _standardized(test, train)):
-        fail(f"{call} is not (X_test - mean_train) / std_train per feature")
+        fail("Your Standardize.transform(X_test) is not (X_test - mean_train) / std_train per "
+             "feature", call)
     passed("standardize")
