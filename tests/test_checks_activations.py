@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from course_lib import checks
+from course_lib.checks import activations
+from course_lib.checks._common import hidden_mode
 from _checkutil import assert_hides as _assert_hides, hint, passes, raises_own_error
+from _hardcoded import hard_coded, hard_coded_class
+
+HIDDEN_SEEDS = [1, 11, 777, 2024, 31337]
 
 
 def assert_hides(message, values):
@@ -165,7 +170,7 @@ def elu_grad_ok(x, alpha=1.0):
     return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0.0)))
 
 
-X_ELU = np.array([-1000.0, -5.0, -1.0, -0.1, 0.2, 2.0, 1000.0])
+X_ELU = np.array([-1000.0, -5.0, -1.0, -0.1, 0.0, 0.2, 2.0, 1000.0])
 ELU_EXPECTED = np.r_[elu_ok(X_ELU, 0.5), elu_grad_ok(X_ELU, 0.5), elu_ok(X_ELU), elu_grad_ok(X_ELU)]
 
 
@@ -224,7 +229,8 @@ def test_dead_fraction_passes_the_reference(capsys):
     (lambda A: np.sum(np.all(A <= 0, axis=0)), "FRACTION"),
     (lambda A: 1 - np.mean(np.all(A <= 0, axis=0)), "NOT dead"),
     (lambda A: np.all(A <= 0, axis=0), "one number"),
-    (lambda A: 0.5, "not the fraction of columns"),
+    (lambda A: 0.45, "not the fraction of columns"),       # 0.5 is now count / N, diagnosed
+    (lambda A: np.sum(np.all(A <= 0, axis=0)) / A.shape[0], "number of EXAMPLES"),
 ])
 def test_dead_fraction_mistakes(wrong, match):
     message = hint(checks.check_dead_fraction, wrong, match=match)
@@ -234,3 +240,248 @@ def test_dead_fraction_mistakes(wrong, match):
 def test_dead_fraction_lets_the_students_error_through():
     with pytest.raises(ValueError, match="my own bug"):
         checks.check_dead_fraction(raises_own_error)
+
+
+# ------------------------------------------------------------------ sharper diagnoses
+
+def leaky_forward_in_place(self, x):
+    self.x = x > 0
+    x[x < 0] *= self.alpha
+    return x
+
+
+def leaky_backward_in_place(self, dout):
+    dout[self.x <= 0] *= self.alpha
+    return dout
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (leaky_class(forward=leaky_forward_in_place,
+                 backward=lambda s, d: np.where(s.x, d, s.alpha * d)), "forward modifies its input in place"),
+    (leaky_class(backward=leaky_backward_in_place), "backward modifies dout in place"),
+])
+def test_leaky_relu_catches_in_place_updates(wrong, match):
+    # both give the right numbers on the copies the check passes: only the comparison of the
+    # caller's arrays before and after the call exposes them
+    hint(checks.check_leaky_relu, wrong, match=match)
+
+
+def elu_in_place(x, alpha=1.0):
+    neg = x <= 0
+    x[neg] = alpha * np.expm1(x[neg])
+    return x
+
+
+def elu_grad_in_place(x, alpha=1.0):
+    neg = x <= 0
+    x[neg] = alpha * np.exp(x[neg])
+    x[~neg] = 1.0
+    return x
+
+
+@pytest.mark.parametrize("elu, elu_grad, match", [
+    (elu_in_place, elu_grad_ok, "elu modifies its input in place"),
+    (elu_ok, elu_grad_in_place, "elu_grad modifies its input in place"),
+])
+def test_elu_catches_in_place_updates(elu, elu_grad, match):
+    with np.errstate(all="ignore"):
+        message = hint(checks.check_elu, elu, elu_grad, match=match)
+    assert_hides(message, ELU_EXPECTED)
+
+
+def test_sigmoid_grad_catches_an_in_place_update():
+    def sigmoid_grad(x):
+        s = sigmoid_ok(x)
+        x[:] = s * (1 - s)
+        return x
+    hint(checks.check_sigmoid_grad, sigmoid_grad, match="sigmoid_grad modifies its input in place")
+
+
+def elu_grad_ge(x, alpha=1.0):
+    return np.where(x >= 0, 1.0, alpha * np.exp(np.minimum(x, 0.0)))
+
+
+def test_elu_grad_catches_slope_one_at_zero():
+    # x >= 0 and x > 0 differ only at exactly 0, and only when alpha != 1; the public inputs
+    # hold 0 and alpha 0.5. PyTorch's ELU backward gives alpha at 0, as cl.ELU does.
+    message = hint(checks.check_elu, elu_ok, elu_grad_ge, match="returns 1 at x = 0 exactly")
+    assert "elu_grad(np.array([" in message and "0.0" in message and ", 0.5)" in message
+    assert_hides(message, ELU_EXPECTED)
+
+
+def test_elu_grad_at_zero_follows_pytorch_and_course_lib(torch):
+    import course_lib as cl
+    for alpha in (1.0, 0.5, 2.0):
+        x = torch.tensor([-1.0, 0.0, 1.0], dtype=torch.float64, requires_grad=True)
+        torch.nn.functional.elu(x, alpha=alpha).sum().backward()
+        assert np.allclose(x.grad.numpy(), elu_grad_ok(np.array([-1.0, 0.0, 1.0]), alpha))
+        assert np.allclose(cl.ELU(alpha).derivative(np.array([0.0])), alpha)
+
+
+def test_leaky_relu_at_zero_follows_pytorch(torch):
+    x = torch.tensor([-1.0, 0.0, 1.0], dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.leaky_relu(x, 0.1).sum().backward()
+    assert np.allclose(x.grad.numpy(), [0.1, 0.1, 1.0])
+
+
+# ------------------------------------------------------------------ hidden tests
+
+class LeakyOk:
+    def __init__(self, alpha=0.01):
+        self.alpha = alpha
+
+    def forward(self, x):
+        self.positive = x > 0
+        return np.where(self.positive, x, self.alpha * x)
+
+    def backward(self, dout):
+        return np.where(self.positive, dout, self.alpha * dout)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+def test_hidden_variants_pass_the_references(capsys, seed):
+    checks.check_sigmoid(sigmoid_ok, seed=seed)
+    checks.check_sigmoid_grad(sigmoid_grad_ok, seed=seed)
+    checks.check_leaky_relu(LeakyOk, seed=seed)
+    checks.check_elu(elu_ok, elu_grad_ok, seed=seed)
+    checks.check_dead_fraction(dead_ok, seed=seed)
+    assert capsys.readouterr().out.count("✓") == 5
+
+
+def test_hidden_inputs_differ_from_the_public_ones():
+    for seed in HIDDEN_SEEDS:
+        assert not np.array_equal(activations._sigmoid_inputs(seed)[0], X_SIG)
+        assert activations._leaky_inputs(seed)["x"].shape != (3, 4) or \
+            not np.array_equal(activations._leaky_inputs(seed)["x"], activations._X_LR)
+        x, alphas = activations._elu_inputs(seed)
+        assert 0.0 in x and alphas[0] == 1.0 and alphas[1] != 1.0 and not np.array_equal(x, X_ELU)
+        assert activations._dead_inputs(seed).shape != (6, 8) or \
+            not np.array_equal(activations._dead_inputs(seed), activations._A_DEAD)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("check, wrong, match", [
+    (checks.check_sigmoid, lambda x: 1 / (1 + np.exp(-x)), "exp overflowed on the way"),
+    (checks.check_sigmoid, sigmoid_where_both_branches, "BOTH a and b"),
+    (checks.check_sigmoid, lambda x: np.exp(x) / (1 + np.exp(x)), "contains nan"),
+    (checks.check_sigmoid, lambda x: sigmoid_ok(-x), "sign in the exponent"),
+    (checks.check_sigmoid, lambda x: sigmoid_ok(np.ravel(x)), "has shape"),
+    (checks.check_sigmoid, sigmoid_in_place, "in place"),
+    (checks.check_sigmoid_grad, sigmoid_ok, "sigma\\(x\\) itself"),
+    (checks.check_sigmoid_grad, lambda x: 1 - sigmoid_ok(x), "returned 1 - sigma"),
+    (checks.check_sigmoid_grad, lambda x: x * (1 - x), r"computed x \(1 - x\)"),
+    (checks.check_sigmoid_grad, sigmoid_grad_naive, "exp overflowed on the way"),
+    (checks.check_dead_fraction, lambda A: np.mean(np.all(A <= 0, axis=1)), "counted EXAMPLES"),
+    (checks.check_dead_fraction, lambda A: np.mean(A <= 0), "share of zero ENTRIES"),
+    (checks.check_dead_fraction, lambda A: np.mean(np.any(A <= 0, axis=0)), "ANY example"),
+    (checks.check_dead_fraction, lambda A: np.mean(np.all(A < 0, axis=0)), "`A <= 0`"),
+    (checks.check_dead_fraction, lambda A: np.sum(np.all(A <= 0, axis=0)), "FRACTION"),
+    (checks.check_dead_fraction, lambda A: np.sum(np.all(A <= 0, axis=0)) / len(A), "EXAMPLES"),
+    (checks.check_dead_fraction, lambda A: 1 - np.mean(np.all(A <= 0, axis=0)), "NOT dead"),
+])
+def test_hidden_variants_catch_the_same_mistakes(seed, check, wrong, match):
+    with np.errstate(all="ignore"):
+        hint(lambda f: check(f, seed=seed), wrong, match=match)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", [
+    (leaky_class(forward=lambda s, x: x), "returned x unchanged"),
+    (leaky_class(forward=lambda s, x: np.where(x > 0, s.alpha * x, x)), "positive side"),
+    (leaky_class(forward=lambda s, x: np.maximum(x, 0)), "alpha is not used"),
+    (leaky_class(backward=lambda s, d: d), "must be 0"),
+    (leaky_class(backward=lambda s, d: np.where(d > 0, d, s.alpha * d)), "sign of dout"),
+    (leaky_class(backward=lambda s, d: np.where(s.x > 0, 1.0, s.alpha)), "local slope"),
+    (leaky_class(backward=lambda s, d: np.where(s.x > 0, s.alpha * d, d)), "inverted"),
+    (leaky_class(backward=lambda s, d: d * s.x), "multiplied dout by x"),
+    (leaky_class(backward=lambda s, d: np.where(s.x > 0, d, 0.0)), "as for a plain ReLU"),
+    (leaky_class(cache_first_only=True), "FIRST forward call"),
+    (leaky_class(backward=lambda s, d: np.where(s.x >= 0, d, s.alpha * d)), "x = 0 exactly"),
+    (leaky_class(forward=leaky_forward_in_place,
+                 backward=lambda s, d: np.where(s.x, d, s.alpha * d)), "forward modifies its input"),
+    (leaky_class(backward=leaky_backward_in_place), "backward modifies dout in place"),
+])
+def test_hidden_leaky_relu_catches_the_same_mistakes(seed, wrong, match):
+    hint(lambda f: checks.check_leaky_relu(f, seed=seed), wrong, match=match)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("elu, elu_grad, match", [
+    (lambda x, alpha=1.0: np.where(x > 0, x, alpha * (np.exp(x) - 1)), elu_grad_ok, "BOTH a and b"),
+    (lambda x, alpha=1.0: np.maximum(x, 0), elu_grad_ok, "that is ReLU"),
+    (lambda x, alpha=1.0: elu_ok(x), elu_grad_ok, "alpha is not used"),
+    (lambda x, alpha=1.0: np.where(x > 0, x, alpha * np.exp(np.minimum(x, 0))), elu_grad_ok,
+     r"alpha \* \(exp\(x\) - 1\), so"),
+    (elu_in_place, elu_grad_ok, "elu modifies its input in place"),
+    (elu_ok, lambda x, alpha=1.0: np.where(x > 0, 1.0, elu_ok(x, alpha)), "returned the function"),
+    (elu_ok, lambda x, alpha=1.0: (x > 0).astype(float), "slope is 0"),
+    (elu_ok, lambda x, alpha=1.0: np.ones_like(x), "slope is 1 everywhere"),
+    (elu_ok, lambda x, alpha=1.0: elu_grad_ok(x), "alpha is missing"),
+    (elu_ok, elu_grad_ge, "returns 1 at x = 0 exactly"),
+    (elu_ok, lambda x, alpha=1.0: np.where(x > 0, 1.0, alpha * np.exp(x)), "BOTH a and b"),
+    (elu_ok, elu_grad_in_place, "elu_grad modifies its input in place"),
+])
+def test_hidden_elu_catches_the_same_mistakes(seed, elu, elu_grad, match):
+    with np.errstate(all="ignore"):
+        message = hint(lambda f, g: checks.check_elu(f, g, seed=seed), elu, elu_grad, match=match)
+    x, alphas = activations._elu_inputs(seed)
+    assert_hides(message, np.r_[elu_ok(x, alphas[1]), elu_grad_ok(x, alphas[1])])
+
+
+@pytest.mark.parametrize("check, reference", [
+    (checks.check_sigmoid, sigmoid_ok), (checks.check_sigmoid_grad, sigmoid_grad_ok),
+    (checks.check_dead_fraction, dead_ok),
+])
+def test_a_hard_coded_answer_fails_the_hidden_test(capsys, check, reference):
+    make = hard_coded(check, reference)
+    check(make())                                   # fools the public check …
+    with pytest.raises(AssertionError):
+        check(make(), seed=5)                       # … not the hidden one
+
+
+def test_a_hard_coded_elu_fails_the_hidden_test(capsys):
+    rec_f = hard_coded(lambda f: checks.check_elu(f, elu_grad_ok), elu_ok)
+    rec_g = hard_coded(lambda g: checks.check_elu(elu_ok, g), elu_grad_ok)
+    checks.check_elu(rec_f(), rec_g())
+    with pytest.raises(AssertionError):
+        checks.check_elu(rec_f(), rec_g(), seed=5)
+
+
+def test_a_hard_coded_leaky_relu_fails_the_hidden_test(capsys):
+    make = hard_coded_class(checks.check_leaky_relu, LeakyOk, ["forward", "backward"])
+    checks.check_leaky_relu(make())
+    with pytest.raises(AssertionError):
+        checks.check_leaky_relu(make(), seed=5)
+
+
+@pytest.mark.parametrize("check, args", [
+    (checks.check_sigmoid, (lambda x: sigmoid_ok(-x),)),
+    (checks.check_sigmoid_grad, (sigmoid_ok,)),
+    (checks.check_leaky_relu, (leaky_class(backward=lambda s, d: np.where(s.x >= 0, d, s.alpha * d)),)),
+    (checks.check_leaky_relu, (leaky_class(forward=leaky_forward_in_place,
+                                           backward=lambda s, d: np.where(s.x, d, s.alpha * d)),)),
+    (checks.check_elu, (elu_ok, elu_grad_ge)),
+    (checks.check_dead_fraction, (lambda A: np.mean(A <= 0),)),
+])
+def test_hidden_mode_messages_hold_no_inputs(check, args):
+    with hidden_mode(), np.errstate(all="ignore"):
+        with pytest.raises(AssertionError) as info:
+            check(*args, seed=7)
+    message = str(info.value)
+    assert "to reproduce" not in message and "np.array(" not in message
+
+
+def test_hidden_variants_let_the_students_errors_through():
+    for check in (checks.check_sigmoid, checks.check_sigmoid_grad, checks.check_dead_fraction):
+        with pytest.raises(ValueError, match="my own bug"):
+            check(raises_own_error, seed=3)
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_leaky_relu(leaky_class(backward=raises_own_error), seed=3)
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_elu(raises_own_error, elu_grad_ok, seed=3)
+
+
+def test_every_activation_check_has_a_hidden_variant():
+    for check in (checks.check_sigmoid, checks.check_sigmoid_grad, checks.check_leaky_relu,
+                  checks.check_elu, checks.check_dead_fraction):
+        assert check.hidden is True
