@@ -73,11 +73,11 @@ def test_batchnorm_forward_passes_the_reference(capsys):
     passes(capsys, checks.check_batchnorm_forward, forward_variant(), name="batchnorm_forward")
 
 
-@pytest.mark.parametrize("wrong, match", [
+FORWARD_MISTAKES = [
     (forward_variant(ddof_norm=1), "UNBIASED variance"),
     (forward_variant(ddof_run=0), "BIASED batch variance"),
     (forward_variant(convention="reversed"), "convention is reversed"),
-    (forward_variant(eval_batch=True), "in evaluation mode you normalized with the statistics of the batch"),
+    (forward_variant(eval_batch=True), "in evaluation mode, batchnorm_forward normalized with the statistics of the batch"),
     (forward_variant(eps_mode="outside"), "outside the square root"),
     (forward_variant(eps_mode="none"), "eps is missing"),
     (forward_variant(axis=1), "normalized each EXAMPLE"),
@@ -97,8 +97,11 @@ def test_batchnorm_forward_passes_the_reference(capsys):
     (forward_variant(divide_var=True), "divided by the variance"),
     (lambda *args, **kw: forward_variant()(*args, **kw)[:2], "should return a tuple"),
     (lambda *args, **kw: forward_variant()(*args, **kw)[:1] + ((1, 2),) + forward_variant()(*args, **kw)[2:],
-     "the cache should return a tuple"),
-])
+     "cache should be a tuple"),
+]
+
+
+@pytest.mark.parametrize("wrong, match", FORWARD_MISTAKES)
 def test_batchnorm_forward_mistakes(wrong, match):
     message = hint(checks.check_batchnorm_forward, wrong, match=match)
     x = np.random.default_rng(0).normal([2.0, -1.0, 0.5, 3.0], [3.0, 0.5, 1.5, 0.01], size=(6, 4))
@@ -144,7 +147,7 @@ def test_batchnorm_backward_passes_the_reference(capsys):
     passes(capsys, checks.check_batchnorm_backward, backward_variant(), name="batchnorm_backward")
 
 
-@pytest.mark.parametrize("wrong, match", [
+BACKWARD_MISTAKES = [
     (backward_variant(sum_params=False), "one row per example"),
     (backward_variant(mean_params=True), "averaged over the batch"),
     (backward_variant(params_axis=1), "summed over the features"),
@@ -158,7 +161,10 @@ def test_batchnorm_backward_passes_the_reference(capsys):
     (backward_variant("no gamma"), "gamma is missing"),
     (backward_variant("random"), "numerical gradient"),
     (lambda dout, cache: backward_variant()(dout, cache)[:2], "should return a tuple"),
-])
+]
+
+
+@pytest.mark.parametrize("wrong, match", BACKWARD_MISTAKES)
 def test_batchnorm_backward_mistakes(wrong, match):
     message = hint(checks.check_batchnorm_backward, wrong, match=match)
     rng = np.random.default_rng(1)
@@ -197,7 +203,7 @@ def test_bn_identity_passes_the_reference(capsys):
     passes(capsys, checks.check_bn_identity, identity_variant(), name="bn_identity")
 
 
-@pytest.mark.parametrize("wrong, match", [
+IDENTITY_MISTAKES = [
     (identity_variant(gamma_of=lambda x, var, eps: np.sqrt(var)), "without eps"),
     (identity_variant(gamma_of=lambda x, var, eps: var + eps), "you used the variance"),
     (identity_variant(gamma_of=lambda x, var, eps: 1 / np.sqrt(var + eps)), "inverse"),
@@ -208,7 +214,10 @@ def test_bn_identity_passes_the_reference(capsys):
     (identity_variant(axis=1), "one value per example"),
     (identity_variant(axis=None), "single number"),
     (lambda x, eps: np.sqrt(x.var(axis=0) + eps), "should return a tuple"),
-])
+]
+
+
+@pytest.mark.parametrize("wrong, match", IDENTITY_MISTAKES)
 def test_bn_identity_mistakes(wrong, match):
     message = hint(checks.check_bn_identity, wrong, match=match)
     x = np.array([[4.0, -1.0, 0.20], [1.0, -3.0, 0.21], [2.5, 0.5, 0.19], [6.0, -2.0, 0.20],
@@ -259,3 +268,132 @@ def test_batch_dependence_mistakes(changes, match):
     hidden = [v for k, v in RIGHT.items()
               if k not in changes and not any(np.isclose(v, g).any() for g in given)]
     assert_hides(message, hidden)
+
+
+# ------------------------------------------------------------ sharper diagnoses
+
+def test_batchnorm_backward_names_an_extra_gamma_in_dgamma_or_dbeta():
+    def extra_gamma(dout, cache):
+        dx, dgamma, dbeta = backward_variant()(dout, cache)
+        return dx, dgamma * cache[1], dbeta
+    hint(checks.check_batchnorm_backward, extra_gamma, match="dgamma has an extra factor gamma")
+
+    def dbeta_gamma(dout, cache):
+        dx, dgamma, dbeta = backward_variant()(dout, cache)
+        return dx, dgamma, dbeta * cache[1]
+    hint(checks.check_batchnorm_backward, dbeta_gamma, match="dbeta has a factor gamma")
+
+
+def test_bn_identity_catches_changes_to_x_in_place():
+    def centers_in_place(x, eps):
+        gamma, beta = identity_variant()(x, eps)
+        x -= beta
+        return gamma, beta
+    hint(checks.check_bn_identity, centers_in_place, match="changed x in place")
+
+
+# ------------------------------------------------------------------ hidden tests
+
+from course_lib.checks import batchnorm as bnc                     # noqa: E402
+from course_lib.checks._common import hidden_mode                  # noqa: E402
+from _hiddencheck import HIDDEN_SEEDS, assert_advice_form, hidden_hint   # noqa: E402
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS + (1, 2, 3))
+def test_hidden_variants_pass_the_references(capsys, seed):
+    checks.check_batchnorm_forward(forward_variant(), seed=seed)
+    checks.check_batchnorm_backward(backward_variant(), seed=seed)
+    checks.check_bn_identity(identity_variant(), seed=seed)
+    assert capsys.readouterr().out.count("✓") == 3
+
+
+def test_hidden_inputs_differ_from_the_public_ones_and_stay_in_the_regime():
+    public = bnc.forward_inputs()
+    for seed in range(40):
+        inp = bnc.forward_inputs(seed)
+        n, d = inp.x.shape
+        assert n != d and inp.momentum2 not in (0.1, 0.5) and inp.eps2 > 1e-3
+        assert inp.x[:, -1].std() < 0.05                    # a nearly constant feature
+        assert inp.x.shape != public.x.shape or not np.allclose(inp.x, public.x)
+        x, *_ = bnc.backward_inputs(seed)
+        assert x.shape[0] != x.shape[1]
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", FORWARD_MISTAKES)
+def test_hidden_forward_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_batchnorm_forward, wrong, seed, match)
+    assert_advice_form(message, "batchnorm_forward")
+    inp = bnc.forward_inputs(seed)
+    out, _, rm, rv = forward_variant()(inp.x, inp.gamma, inp.beta, inp.rmean, inp.rvar, True,
+                                       momentum=inp.momentum2, eps=inp.eps2)
+    assert_hides(message, np.r_[out.ravel(), rm, rv])
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", BACKWARD_MISTAKES)
+def test_hidden_backward_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_batchnorm_backward, wrong, seed, match)
+    assert_advice_form(message, "batchnorm_backward")
+    x, gamma, dout, x_hat, inv_std, _, _ = bnc.backward_inputs(seed)
+    dx, dgamma, dbeta = backward_variant()(dout, (x_hat, gamma, inv_std))
+    assert_hides(message, np.r_[dx.ravel(), dgamma, dbeta])
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", IDENTITY_MISTAKES)
+def test_hidden_identity_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_bn_identity, wrong, seed, match)
+    assert_advice_form(message, "identity_params")
+    values = [np.r_[np.sqrt(x.var(axis=0) + eps), x.mean(axis=0)] for x, eps in bnc.identity_inputs(seed)]
+    assert_hides(message, np.concatenate(values))
+
+
+def test_public_messages_name_the_function_and_start_a_sentence():
+    for check, mistakes, name in ((checks.check_batchnorm_forward, FORWARD_MISTAKES, "batchnorm_forward"),
+                                  (checks.check_batchnorm_backward, BACKWARD_MISTAKES, "batchnorm_backward"),
+                                  (checks.check_bn_identity, IDENTITY_MISTAKES, "identity_params")):
+        for wrong, match in mistakes:
+            assert_advice_form(hint(check, wrong, match=match), name)
+
+
+def test_a_hard_coded_forward_fails_the_hidden_test():
+    inp = bnc.forward_inputs()
+    base = (inp.x, inp.gamma, inp.beta, inp.rmean, inp.rvar)
+    table = {(True, 0.1, 1e-5): forward_variant()(*base, True),
+             (True, 0.3, 0.5): forward_variant()(*base, True, momentum=0.3, eps=0.5),
+             (False, 0.1, 1e-5): forward_variant()(*base, False)}
+
+    def hard_coded(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+        return table[training, momentum, eps]
+    checks.check_batchnorm_forward(hard_coded)                       # fools the public check …
+    for seed in HIDDEN_SEEDS:
+        with pytest.raises(AssertionError):
+            checks.check_batchnorm_forward(hard_coded, seed=seed)    # … not a hidden one
+
+
+def test_a_hard_coded_backward_and_identity_fail_the_hidden_test():
+    x, gamma, dout, x_hat, inv_std, _, _ = bnc.backward_inputs()
+    answer = backward_variant()(dout, (x_hat, gamma, inv_std))
+    checks.check_batchnorm_backward(lambda dout, cache: answer)
+    answers = {eps: identity_variant()(x, eps) for x, eps in bnc.identity_inputs()}
+    checks.check_bn_identity(lambda x, eps: answers[eps])
+    for seed in HIDDEN_SEEDS:
+        with pytest.raises(AssertionError):
+            checks.check_batchnorm_backward(lambda dout, cache: answer, seed=seed)
+        with pytest.raises(AssertionError):
+            checks.check_bn_identity(lambda x, eps: answers.get(eps, answers[0.5]), seed=seed)
+
+
+@pytest.mark.parametrize("check", [checks.check_batchnorm_forward, checks.check_batchnorm_backward,
+                                   checks.check_bn_identity])
+def test_hidden_variants_let_the_students_error_through(check):
+    with hidden_mode(), pytest.raises(ValueError, match="my own bug"):
+        check(raises_own_error, seed=HIDDEN_SEEDS[0])
+
+
+def test_the_prediction_declares_why_it_has_no_hidden_variant():
+    for check in (checks.check_batchnorm_forward, checks.check_batchnorm_backward, checks.check_bn_identity):
+        assert check.hidden is True
+    assert checks.check_batch_dependence.hidden is False
+    assert "scenario" in checks.check_batch_dependence.hidden_why

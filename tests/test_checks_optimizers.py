@@ -92,6 +92,9 @@ def test_momentum_lets_the_students_error_through():
 
 def rmsprop_variant(kind="ok", s_out=None):
     def rmsprop_step(w, grad, s, lr, rho, eps):
+        if kind == "old s":                 # the step before the update of s
+            w = w - lr * grad / (np.sqrt(s) + eps)
+            return w, rho * s + (1 - rho) * grad ** 2
         if kind == "no 1-rho":
             s = rho * s + grad ** 2
         elif kind == "swapped":
@@ -152,9 +155,14 @@ def test_rmsprop_lets_the_students_error_through():
 # ------------------------------------------------------------------ Adam and AdamW
 
 def adam_variant(correct_m=True, correct_v=True, beta_v=None, t_shift=0, eps_inside=False,
-                 sign=1.0, store_hat=False, decay="decoupled", in_place=False):
+                 sign=1.0, store_hat=False, decay="decoupled", in_place=False, v_form=None,
+                 no_eps=False):
+    """An Adam(W) step with one planted variation. beta_v: the beta of v ("beta1": the
+    misprint); v_form(beta1, beta2) -> (weight of the old v, weight of grad**2, beta of the
+    correction): other forms of the misprint."""
     def adam_core(w, grad, m, v, t, lr, beta1, beta2, eps, weight_decay=0.0):
-        bv = beta2 if beta_v is None else beta_v
+        bv = beta2 if beta_v is None else (beta1 if beta_v == "beta1" else beta_v)
+        v_old, v_new, bc = (bv, 1 - bv, bv) if v_form is None else v_form(beta1, beta2)
         if decay == "l2":
             grad = grad + weight_decay * w
         elif decay == "decoupled":
@@ -164,15 +172,15 @@ def adam_variant(correct_m=True, correct_v=True, beta_v=None, t_shift=0, eps_ins
         if in_place:
             m *= beta1
             m += (1 - beta1) * grad
-            v *= bv
-            v += (1 - bv) * grad ** 2
+            v *= v_old
+            v += v_new * grad ** 2
         else:
             m = beta1 * m + (1 - beta1) * grad
-            v = bv * v + (1 - bv) * grad ** 2
+            v = v_old * v + v_new * grad ** 2
         te = t + t_shift
         m_hat = m / (1 - beta1 ** te) if correct_m else m
-        v_hat = v / (1 - bv ** te) if correct_v else v
-        denom = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
+        v_hat = v / (1 - bc ** te) if correct_v else v
+        denom = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + (0.0 if no_eps else eps)
         w = w - sign * lr * m_hat / denom
         if decay == "after":
             w = w * (1 - lr * weight_decay)
@@ -189,7 +197,7 @@ ADAM_MISTAKES = [
     (dict(correct_m=False, correct_v=False), "no bias correction"),
     (dict(correct_v=False), "only m is bias-corrected"),
     (dict(correct_m=False), "only v is bias-corrected"),
-    (dict(beta_v=0.9), "updated with beta1"),
+    (dict(beta_v="beta1"), "updated with beta1"),
     (dict(eps_inside=True), "inside the square root"),
     (dict(t_shift=1), "t \\+ 1"),
     (dict(t_shift=-1), "t - 1"),
@@ -344,3 +352,255 @@ def test_clip_grad_norm_mistakes(wrong, match):
 def test_clip_grad_norm_lets_the_students_error_through():
     with pytest.raises(ValueError, match="my own bug"):
         checks.check_clip_grad_norm(raises_own_error)
+
+
+# ------------------------------------------------------------ sharper diagnoses
+
+def test_rmsprop_names_a_step_taken_with_the_old_s():
+    message = hint(checks.check_rmsprop, rmsprop_variant("old s"), match="divides by the OLD s")
+    assert "update" in message and "lr * grad / eps" in message
+
+
+def test_rmsprop_names_a_missing_eps():
+    hint(checks.check_rmsprop, rmsprop_variant("no eps"), match="without eps")
+
+
+@pytest.mark.parametrize("form", [
+    dict(beta_v="beta1"),                                               # the misprint as printed
+    dict(v_form=lambda b1, b2: (b1, 1 - b1, b2)),                       # … with beta2 in v_hat
+    dict(v_form=lambda b1, b2: (b1, 1 - b2, b2)),                       # mixed
+    dict(v_form=lambda b1, b2: (b2, 1 - b1, b2)),                       # mixed the other way
+    dict(beta_v="beta1", correct_m=False, correct_v=False),             # … and no correction
+])
+def test_adam_names_the_misprinted_second_moment_in_every_form(form):
+    for check, fn in ((checks.check_adam, adam_only(**form)), (checks.check_adamw, adam_variant(**form))):
+        message = hint(check, fn, match="updated with beta1")
+        assert "misprint" in message and "beta2 * v + (1 - beta2) * grad**2" in message
+
+
+def test_adam_says_the_first_step_is_right_only_when_it_is():
+    assert "one-step test" in hint(checks.check_adam, adam_only(beta_v="beta1"), match="misprint")
+    message = hint(checks.check_adam, adam_only(v_form=lambda b1, b2: (b1, 1 - b1, b2)), match="misprint")
+    assert "one-step test" not in message
+
+
+def test_adam_names_a_missing_eps():
+    hint(checks.check_adam, adam_only(no_eps=True), match="without eps")
+
+
+def test_momentum_names_the_old_velocity_combined_with_another_mistake():
+    def old_v_dampened(w, grad, v, lr, momentum):
+        return w - lr * v, momentum * v + (1 - momentum) * grad
+    hint(checks.check_sgd_momentum, old_v_dampened, match="from BEFORE this step's update")
+
+
+def test_clip_grad_norm_names_gradients_returned_unchanged():
+    hint(checks.check_clip_grad_norm, lambda grads, max_norm: clip_variant()(grads, 1e9)[0:1] +
+         (clip_variant()(grads, max_norm)[1],), match="unchanged although")
+
+
+def test_reproducing_calls_paste_into_a_cell():
+    """The hint's call runs as printed (loops on their own line) and reproduces the failure."""
+    message = hint(checks.check_adam, adam_only(beta_v="beta1"), match="misprint")
+    code = message.split("to reproduce: ", 1)[1]
+    namespace = {"np": np, "adam_step": adam_only(beta_v="beta1")}
+    exec(compile(code, "<hint>", "exec"), namespace)
+    assert namespace["w"].shape == (3,)
+    assert not np.allclose(namespace["w"], adam_path()[-1])
+
+
+# ------------------------------------------------------------------ hidden tests
+
+from course_lib.checks import optimizers as oc                     # noqa: E402
+from course_lib.checks._common import hidden_mode                  # noqa: E402
+from _hiddencheck import HIDDEN_SEEDS, assert_advice_form, hidden_hint   # noqa: E402
+
+MOMENTUM_MISTAKES = [
+    (dict(kind="sign"), "UP the gradient"),
+    (dict(kind="lr inside"), "lr INSIDE the velocity"),
+    (dict(kind="dampening"), "averaged the gradients"),
+    (dict(kind="old v"), "from BEFORE this step's update|the OLD v"),
+    (dict(kind="plain"), "plain SGD"),
+    (dict(v_out=lambda v, lr: -v), "opposite sign"),
+    (dict(v_out=lambda v, lr: 2 * v), "without lr"),
+    (dict(in_place=True), "in place"),
+]
+RMSPROP_MISTAKES = [
+    (rmsprop_variant("old s"), "OLD s"),
+    (rmsprop_variant("eps inside"), "inside the square root"),
+    (rmsprop_variant("no eps"), "without eps"),
+    (rmsprop_variant("no 1-rho"), r"factor \(1 - rho\) is missing"),
+    (rmsprop_variant("swapped"), "swapped"),
+    (rmsprop_variant("no sqrt"), "ROOT"),
+    (rmsprop_variant("sign"), "UP the gradient"),
+    (rmsprop_variant(s_out=lambda s: 2 * s), "returned s"),
+]
+ADAMW_ONLY_MISTAKES = [
+    (dict(decay="l2"), "that is L2"),
+    (dict(decay="no lr"), "not multiplied by lr"),
+    (dict(decay="after"), "AFTER the Adam step"),
+    (dict(decay="none"), "no weight decay at all"),
+]
+CLIP_MISTAKES = [
+    (clip_variant("per tensor"), "per-tensor norms"),
+    (clip_variant(always=True), "EXCEEDS max_norm"),
+    (clip_variant("value"), "DIRECTION"),
+    (clip_variant("sum of norms"), "sum of the arrays' norms"),
+    (clip_variant("squared"), "SQUARED norm"),
+    (clip_variant(total_kind="after"), "AFTER clipping"),
+    (clip_variant(in_place=True), "in place"),
+]
+
+
+def hidden_path(seed, step, state_count, hyper):
+    inp = oc.trajectory_inputs(seed)
+    w, state, out = inp.w0.copy(), [np.zeros(len(inp.w0))] * state_count, []
+    for k, g in enumerate(inp.grads):
+        w, *state = step(w, g, *state, **hyper(k, inp))
+        out.append(w)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS + (1, 2, 3, 4, 5))
+def test_hidden_variants_pass_the_references(capsys, seed):
+    checks.check_sgd_momentum(momentum_variant(), seed=seed)
+    checks.check_nesterov(momentum_variant(nesterov=True), seed=seed)
+    checks.check_rmsprop(rmsprop_variant(), seed=seed)
+    checks.check_adam(adam_only(), seed=seed)
+    checks.check_adamw(adam_variant(), seed=seed)
+    checks.check_clip_grad_norm(clip_variant(), seed=seed)
+    assert capsys.readouterr().out.count("✓") == 6
+
+
+def test_hidden_inputs_stay_in_the_regime():
+    for seed in range(60):
+        inp = oc.trajectory_inputs(seed)
+        assert np.all(np.abs(inp.grads[:, -1]) < 1e-4) and np.all(np.abs(inp.grads[:, :-1]) >= 1e-3)
+        assert 2 <= inp.drop <= len(inp.grads) - 2 and inp.lrs[inp.drop] < inp.lrs[0]
+        assert inp.adam["beta1"] < inp.adam["beta2"] and inp.rms["rho"] != 0.5
+        grads, _, low, high = oc.clip_inputs(seed)
+        total = np.sqrt(sum(np.sum(g ** 2) for g in grads))
+        assert low < max(np.abs(g).max() for g in grads) and low < total < high
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("nesterov", [False, True])
+@pytest.mark.parametrize("wrong, match", MOMENTUM_MISTAKES)
+def test_hidden_momentum_catches_the_same_mistakes(seed, nesterov, wrong, match):
+    check = checks.check_nesterov if nesterov else checks.check_sgd_momentum
+    message = hidden_hint(check, momentum_variant(nesterov=nesterov, **wrong), seed, match)
+    assert_advice_form(message, "nesterov_step" if nesterov else "sgd_momentum_step")
+    assert_hides(message, hidden_path(seed, momentum_variant(nesterov=nesterov), 1,
+                                      hyper=lambda k, inp: dict(lr=inp.lrs[k], momentum=inp.momentum)))
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", RMSPROP_MISTAKES)
+def test_hidden_rmsprop_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_rmsprop, wrong, seed, match)
+    assert_advice_form(message, "rmsprop_step")
+    assert_hides(message, hidden_path(seed, rmsprop_variant(), 1, hyper=lambda k, inp: inp.rms))
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", ADAM_MISTAKES + [(dict(v_form=lambda b1, b2: (b1, 1 - b1, b2)), "misprint"),
+                                                          (dict(no_eps=True), "without eps")])
+def test_hidden_adam_catches_the_same_mistakes(seed, wrong, match):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        message = hidden_hint(checks.check_adam, adam_only(**wrong), seed, match)
+        message_w = hidden_hint(checks.check_adamw, adam_variant(**wrong), seed, match)
+    assert_advice_form(message, "adam_step")
+    assert_advice_form(message_w, "adamw_step")
+    ref = hidden_path(seed, adam_only(), 2, hyper=lambda k, inp: dict(t=k + 1, **inp.adam))
+    assert_hides(message, ref)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", ADAMW_ONLY_MISTAKES)
+def test_hidden_adamw_catches_the_decay_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_adamw, adam_variant(**wrong), seed, match)
+    assert_advice_form(message, "adamw_step")
+    ref = hidden_path(seed, adam_variant(), 2,
+                      hyper=lambda k, inp: dict(t=k + 1, weight_decay=inp.wd, **inp.adam))
+    assert_hides(message, ref)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", CLIP_MISTAKES)
+def test_hidden_clip_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_clip_grad_norm, wrong, seed, match)
+    assert_advice_form(message, "clip_grad_norm")
+    grads, _, low, _ = oc.clip_inputs(seed)
+    total = np.sqrt(sum(np.sum(g ** 2) for g in grads))
+    assert_hides(message, np.r_[total, np.concatenate([g.ravel() for g in grads]) * low / total])
+
+
+def test_public_messages_name_the_function_and_start_a_sentence():
+    for nesterov in (False, True):
+        check = checks.check_nesterov if nesterov else checks.check_sgd_momentum
+        for wrong, match in MOMENTUM_MISTAKES:
+            assert_advice_form(hint(check, momentum_variant(nesterov=nesterov, **wrong), match=match),
+                               "nesterov_step" if nesterov else "sgd_momentum_step")
+    for wrong, match in RMSPROP_MISTAKES:
+        assert_advice_form(hint(checks.check_rmsprop, wrong, match=match), "rmsprop_step")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for wrong, match in ADAM_MISTAKES:
+            assert_advice_form(hint(checks.check_adam, adam_only(**wrong), match=match), "adam_step")
+    for wrong, match in CLIP_MISTAKES:
+        assert_advice_form(hint(checks.check_clip_grad_norm, wrong, match=match), "clip_grad_norm")
+
+
+def replaying(answers):
+    """A 'solution' that replays the public check's answers in order, one per call."""
+    calls = []
+
+    def step(*args, **kwargs):
+        calls.append(1)
+        return answers[(len(calls) - 1) % len(answers)]
+    return step
+
+
+def recorded(step, state_count, inp, extra):
+    w, state, out = inp.w0.copy(), [np.zeros(len(inp.w0))] * state_count, []
+    for k, g in enumerate(inp.grads):
+        result = step(w, g, *state, *extra(k))
+        out.append(result)
+        w, *state = result
+    return out
+
+
+def test_hard_coded_answers_fail_the_hidden_tests():
+    pub = oc.trajectory_inputs()
+    cases = [
+        (checks.check_sgd_momentum, recorded(momentum_variant(), 1, pub, lambda k: (pub.lrs[k], 0.9))),
+        (checks.check_nesterov, recorded(momentum_variant(nesterov=True), 1, pub, lambda k: (pub.lrs[k], 0.9))),
+        (checks.check_rmsprop, recorded(rmsprop_variant(), 1, pub, lambda k: (0.01, 0.9, 1e-8))),
+        (checks.check_adam, recorded(adam_only(), 2, pub, lambda k: (k + 1, 0.1, 0.9, 0.999, 1e-8))),
+        (checks.check_adamw, recorded(adam_variant(), 2, pub, lambda k: (k + 1, 0.1, 0.9, 0.999, 1e-8, 0.1))),
+    ]
+    for check, answers in cases:
+        check(replaying(answers))                                  # fools the public check …
+        for seed in HIDDEN_SEEDS:
+            with pytest.raises(AssertionError):
+                check(replaying(answers), seed=seed)               # … not a hidden one
+    grads, _, low, high = oc.clip_inputs()
+    table = {low: clip_variant()(grads, low), high: clip_variant()(grads, high)}
+    checks.check_clip_grad_norm(lambda g, max_norm: table[max_norm])
+    for seed in HIDDEN_SEEDS:
+        with pytest.raises(AssertionError):
+            checks.check_clip_grad_norm(lambda g, max_norm: table.get(max_norm, table[low]), seed=seed)
+
+
+@pytest.mark.parametrize("check", [checks.check_sgd_momentum, checks.check_nesterov, checks.check_rmsprop,
+                                   checks.check_adam, checks.check_adamw, checks.check_clip_grad_norm])
+def test_hidden_variants_let_the_students_error_through(check):
+    with hidden_mode(), pytest.raises(ValueError, match="my own bug"):
+        check(raises_own_error, seed=HIDDEN_SEEDS[0])
+
+
+def test_the_prediction_declares_why_it_has_no_hidden_variant():
+    assert checks.check_adam_step_prediction.hidden is False
+    assert "scenario" in checks.check_adam_step_prediction.hidden_why
+    for check in (checks.check_sgd_momentum, checks.check_nesterov, checks.check_rmsprop,
+                  checks.check_adam, checks.check_adamw, checks.check_clip_grad_norm):
+        assert check.hidden is True

@@ -1,10 +1,16 @@
 """Checks for exercises/04_batch_normalization.ipynb: the BatchNorm forward pass in both modes
 with PyTorch's running statistics, the compact backward pass, the gamma/beta that undo the
-normalization, and a prediction of how one example's output depends on its batch."""
+normalization, and a prediction of how one example's output depends on its batch.
+
+Every check of a function has a hidden variant: with ``seed=<int>`` it draws another batch
+(other N and D, other statistics, gamma, beta, running statistics, momentum and eps) from the
+seed. The prediction check has none: its numbers are the answer about one stated scenario."""
+from types import SimpleNamespace
+
 import numpy as np
 
 from ..gradcheck import numerical_gradient, rel_error
-from ._common import as_array, check_shape, close, fail, fmt_array, passed, read_predictions, unpack
+from ._common import Call, as_array, check, check_shape, close, fail, fmt_array, passed, read_predictions, unpack
 
 
 def _normalize(x, mu, var, eps, eps_mode="inside"):
@@ -15,6 +21,14 @@ def _normalize(x, mu, var, eps, eps_mode="inside"):
     return (x - mu) / np.sqrt(var)                         # eps forgotten
 
 
+def _batch_size_and_width(g, n_range, d_range):
+    """N and D drawn from g, never equal (so that the axis of a statistic shows in its shape)."""
+    while True:
+        n, d = int(g.integers(*n_range)), int(g.integers(*d_range))
+        if n != d:
+            return n, d
+
+
 # ------------------------------------------------------------------ forward pass
 
 _LOC = [2.0, -1.0, 0.5, 3.0]
@@ -23,150 +37,184 @@ _GAMMA = np.array([1.5, 0.5, 1.0, 2.0])
 _BETA = np.array([0.1, -0.2, 0.0, 0.3])
 _RMEAN = np.array([0.5, -0.5, 0.0, 1.0])
 _RVAR = np.array([2.0, 0.5, 1.0, 0.1])
+_FN = "batchnorm_forward"
 
 
-def _forward_inputs():
-    x = np.random.default_rng(0).normal(_LOC, _SCALE, size=(6, 4))
-    setup = (f"x = np.random.default_rng(0).normal({_LOC}, {_SCALE}, size=(6, 4)); "
-             f"gamma = {fmt_array(_GAMMA)}; beta = {fmt_array(_BETA)}; running_mean = {fmt_array(_RMEAN)}; "
-             f"running_var = {fmt_array(_RVAR)}; ")
-    return x, setup
+def forward_inputs(seed=None):
+    """The inputs of check_batchnorm_forward: x, gamma, beta, running_mean, running_var, the
+    second call's momentum and eps (``momentum2``, ``eps2``) and ``setup``, the statements that
+    build them. ``seed=None``: the public inputs; an integer: a hidden test's."""
+    if seed is None:
+        n, loc, scale, data_seed = 6, _LOC, _SCALE, 0
+        gamma, beta, rmean, rvar = _GAMMA, _BETA, _RMEAN, _RVAR
+        momentum2, eps2 = 0.3, 0.5
+    else:
+        g = np.random.default_rng(seed)
+        n, d = _batch_size_and_width(g, (5, 12), (3, 7))
+        loc = np.round(g.uniform(-3, 3, d), 1).tolist()
+        scale = np.round(g.uniform(0.5, 3.0, d), 1)
+        scale[-1] = 0.01                                  # nearly constant: eps matters there
+        scale = scale.tolist()
+        gamma = np.round(g.uniform(0.5, 2.0, d), 2)
+        beta = np.round(g.normal(0.0, 0.3, d), 2)
+        rmean = np.round(g.normal(0.0, 1.0, d), 2)
+        rvar = np.round(g.uniform(0.1, 2.5, d), 2)
+        momentum2 = float(g.choice([0.2, 0.3, 0.4, 0.6, 0.7]))     # never 0.1, nor 0.5 (= 1 - 0.5)
+        eps2 = float(g.choice([0.2, 0.5, 1.0]))
+        data_seed = seed
+    x = np.random.default_rng(data_seed).normal(loc, scale, size=(n, len(loc)))
+    setup = (f"x = np.random.default_rng({data_seed}).normal({loc}, {scale}, size=({n}, {len(loc)})); "
+             f"gamma = {fmt_array(gamma)}; beta = {fmt_array(beta)}; "
+             f"running_mean = {fmt_array(rmean)}; running_var = {fmt_array(rvar)}")
+    return SimpleNamespace(x=x, gamma=np.array(gamma, dtype=float), beta=np.array(beta, dtype=float),
+                           rmean=np.array(rmean, dtype=float), rvar=np.array(rvar, dtype=float),
+                           momentum2=momentum2, eps2=eps2, setup=setup)
 
 
-def _call_forward(batchnorm_forward, x, training, call, **kwargs):
-    args = [x.copy(), _GAMMA.copy(), _BETA.copy(), _RMEAN.copy(), _RVAR.copy()]
+def _call_forward(batchnorm_forward, inp, training, call, **kwargs):
+    args = [inp.x.copy(), inp.gamma.copy(), inp.beta.copy(), inp.rmean.copy(), inp.rvar.copy()]
     result = batchnorm_forward(*args, training, **kwargs)
-    out, cache, rm, rv = unpack(result, ("out", "cache", "running_mean", "running_var"), call)
+    out, cache, rm, rv = unpack(result, ("out", "cache", "running_mean", "running_var"), _FN, call)
     for name, given, orig in zip(("x", "gamma", "beta", "running_mean", "running_var"), args,
-                                 (x, _GAMMA, _BETA, _RMEAN, _RVAR)):
+                                 (inp.x, inp.gamma, inp.beta, inp.rmean, inp.rvar)):
         if not np.array_equal(given, orig):
-            fail(f"{call} changed its argument `{name}` in place. Return NEW arrays (e.g. "
+            fail(f"{_FN} changed its argument `{name}` in place. Return NEW arrays (e.g. "
                  f"`new_mean = (1 - momentum) * running_mean + momentum * mu`) and leave the "
-                 f"caller's arrays alone")
-    out = as_array(out, f"{call}: out")
-    check_shape(out, x.shape, f"{call}: out")
-    cache = unpack(cache, ("x_hat", "gamma", "inv_std"), f"{call}: the cache")
-    x_hat = as_array(cache[0], f"{call}: cache x_hat")
-    inv_std = as_array(cache[2], f"{call}: cache inv_std")
-    rm = as_array(rm, f"{call}: running_mean")
-    rv = as_array(rv, f"{call}: running_var")
-    return out, x_hat, as_array(cache[1], f"{call}: cache gamma"), inv_std, rm, rv
+                 f"caller's arrays alone", call)
+    out = as_array(out, f"{_FN}'s out", call)
+    check_shape(out, inp.x.shape, f"{_FN}'s out", call)
+    if not isinstance(cache, (tuple, list)) or len(cache) != 3:
+        got = type(cache).__name__ + (f" of length {len(cache)}" if isinstance(cache, (tuple, list)) else "")
+        fail(f"{_FN}'s cache should be a tuple (x_hat, gamma, inv_std), got {got}", call)
+    x_hat = as_array(cache[0], f"{_FN}'s cache x_hat", call)
+    gamma = as_array(cache[1], f"{_FN}'s cache gamma", call)
+    inv_std = as_array(cache[2], f"{_FN}'s cache inv_std", call)
+    rm = as_array(rm, f"{_FN}'s running_mean", call)
+    rv = as_array(rv, f"{_FN}'s running_var", call)
+    return out, x_hat, gamma, inv_std, rm, rv
 
 
 def _check_running_shapes(rm, rv, x, call):
     n, d = x.shape
     for name, value in (("running_mean", rm), ("running_var", rv)):
         if value.shape != (d,) and value.ndim >= 1 and value.shape[0] == n:
-            fail(f"{call}: the returned {name} has shape {value.shape}: its statistics were taken "
-                 f"per EXAMPLE. BatchNorm keeps one statistic per FEATURE: reduce over the batch, "
-                 f"axis=0, shape ({d},)")
-        check_shape(value, (d,), f"{call}: {name}")
+            fail(f"The running_mean or running_var that {_FN} returned has one entry per EXAMPLE "
+                 f"(shape {value.shape}): its statistics were taken over the features. BatchNorm "
+                 f"keeps one statistic per FEATURE: reduce over the batch, axis=0", call)
+        check_shape(value, (d,), f"{_FN}'s {name}", call)
 
 
-def _check_train_out(out, x, eps, call):
+def _check_train_out(out, inp, eps, call):
+    x, gamma, beta = inp.x, inp.gamma, inp.beta
     mu, var = x.mean(axis=0), x.var(axis=0)
-    ref = _GAMMA * _normalize(x, mu, var, eps) + _BETA
+    ref = gamma * _normalize(x, mu, var, eps) + beta
     if close(out, ref):
         return
     mu_row, var_row = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
     hints = [
-        (_GAMMA * _normalize(x, mu_row, var_row, eps) + _BETA,
-         "you normalized each EXAMPLE (row) over its features. BatchNorm normalizes each "
-         "FEATURE (column) over the batch: mean and variance with axis=0"),
-        (_GAMMA * _normalize(x, mu, x.var(axis=0, ddof=1), eps) + _BETA,
-         "you normalized with the UNBIASED variance (divided by N - 1). The normalization uses "
-         "the batch's own, biased variance (divide by N, np.var's default); only the running "
+        (gamma * _normalize(x, mu_row, var_row, eps) + beta,
+         "normalized each EXAMPLE (row) over its features. BatchNorm normalizes each FEATURE "
+         "(column) over the batch: mean and variance with axis=0"),
+        (gamma * _normalize(x, mu, x.var(axis=0, ddof=1), eps) + beta,
+         "normalized with the UNBIASED variance (divided by N - 1). The normalization uses the "
+         "batch's own, biased variance (divide by N, np.var's default); only the running "
          "variance gets the unbiased one"),
-        (_GAMMA * _normalize(x, mu, var, eps, "outside") + _BETA,
-         "eps is added outside the square root. It belongs inside: (x - mu) / sqrt(var + eps). "
-         "The difference shows on the nearly constant last feature"),
-        (_GAMMA * _normalize(x, mu, var, eps, "none") + _BETA,
-         "eps is missing: divide by sqrt(var + eps), which keeps a nearly constant feature (the "
-         "last one here) from being blown up"),
-        (_GAMMA * (x - mu) / (var + eps) + _BETA,
-         "you divided by the variance; divide by the standard deviation sqrt(var + eps)"),
+        (gamma * _normalize(x, mu, var, eps, "outside") + beta,
+         "adds eps outside the square root. It belongs inside: (x - mu) / sqrt(var + eps). The "
+         "difference shows on the nearly constant last feature"),
+        (gamma * _normalize(x, mu, var, eps, "none") + beta,
+         "has no eps (eps is missing): divide by sqrt(var + eps), which keeps a nearly constant "
+         "feature (the last one here) from being blown up"),
+        (gamma * (x - mu) / (var + eps) + beta,
+         "divided by the variance; divide by the standard deviation sqrt(var + eps)"),
         (_normalize(x, mu, var, eps),
-         "out is x_hat itself: apply the scale and shift, out = gamma * x_hat + beta"),
-        (_BETA * _normalize(x, mu, var, eps) + _GAMMA,
-         "gamma and beta are swapped: out = gamma * x_hat + beta (gamma scales, beta shifts)"),
-        (_GAMMA * _normalize(x, _RMEAN, _RVAR, eps) + _BETA,
-         "in training mode you normalized with the RUNNING statistics. Training normalizes with "
-         "the statistics of the current batch (and updates the running ones)"),
+         "returned x_hat itself as out: apply the scale and shift, out = gamma * x_hat + beta"),
+        (beta * _normalize(x, mu, var, eps) + gamma,
+         "has gamma and beta swapped: out = gamma * x_hat + beta (gamma scales, beta shifts)"),
+        (gamma * _normalize(x, inp.rmean, inp.rvar, eps) + beta,
+         "normalized with the RUNNING statistics in training mode. Training normalizes with the "
+         "statistics of the current batch (and updates the running ones)"),
     ]
     for candidate, hint in hints:
         if close(out, candidate):
-            fail(f"{call}: {hint}")
-    fail(f"{call}: out is not gamma * (x - mu) / sqrt(var + eps) + beta with the batch mean and "
-         f"the biased batch variance of each feature")
+            fail(f"In training mode, {_FN} {hint}", call)
+    fail(f"In training mode, {_FN}'s out is not gamma * (x - mu) / sqrt(var + eps) + beta with "
+         f"the batch mean and the biased batch variance of each feature", call)
 
 
-def _check_cache(x_hat, gamma, inv_std, x, mu, var, eps, call):
+def _check_cache(x_hat, gamma, inv_std, inp, mu, var, eps, call):
+    x = inp.x
     ref_inv = 1.0 / np.sqrt(var + eps)
-    if not close(gamma, _GAMMA):
-        fail(f"{call}: the cache's second entry should be gamma, as given")
-    check_shape(inv_std, var.shape, f"{call}: cache inv_std")
+    if gamma.shape != inp.gamma.shape or not close(gamma, inp.gamma):
+        fail(f"The second entry of {_FN}'s cache should be gamma, as given", call)
+    check_shape(inv_std, var.shape, f"{_FN}'s cache inv_std", call)
     if close(inv_std, np.sqrt(var + eps)):
-        fail(f"{call}: the cache's inv_std is sqrt(var + eps), the standard deviation. Store its "
-             f"INVERSE, 1 / sqrt(var + eps)")
+        fail(f"The inv_std in {_FN}'s cache is sqrt(var + eps), the standard deviation. Store its "
+             f"INVERSE, 1 / sqrt(var + eps)", call)
     if not close(inv_std, ref_inv):
-        fail(f"{call}: the cache's inv_std is not 1 / sqrt(var + eps) of the statistics used for "
-             f"normalizing")
-    check_shape(x_hat, x.shape, f"{call}: cache x_hat")
+        fail(f"The inv_std in {_FN}'s cache is not 1 / sqrt(var + eps) of the statistics used for "
+             f"normalizing", call)
+    check_shape(x_hat, x.shape, f"{_FN}'s cache x_hat", call)
     if not close(x_hat, (x - mu) * ref_inv):
-        if close(x_hat, _GAMMA * (x - mu) * ref_inv + _BETA):
-            fail(f"{call}: the cache's x_hat is the output; store the normalized input "
-                 f"(x - mu) * inv_std, before gamma and beta")
-        fail(f"{call}: the cache's x_hat is not (x - mu) * inv_std")
+        if close(x_hat, inp.gamma * (x - mu) * ref_inv + inp.beta):
+            fail(f"In {_FN}'s cache, x_hat is the output; store the normalized input "
+                 f"(x - mu) * inv_std, before gamma and beta", call)
+        fail(f"The x_hat in {_FN}'s cache is not (x - mu) * inv_std", call)
 
 
-def _check_running(rm, rv, x, momentum, call):
-    n = x.shape[0]
+def _check_running(rm, rv, inp, momentum, call):
+    x, rmean, rvar = inp.x, inp.rmean, inp.rvar
     mu, var, var_u = x.mean(axis=0), x.var(axis=0), x.var(axis=0, ddof=1)
     m = momentum
-    if not close(rm, (1 - m) * _RMEAN + m * mu):
+    if not close(rm, (1 - m) * rmean + m * mu):
         mean_hints = [
-            (_RMEAN, "running_mean was not updated. In training mode it moves towards the batch "
-                     "mean: (1 - momentum) * running_mean + momentum * mu"),
-            (m * _RMEAN + (1 - m) * mu,
-             f"the momentum convention is reversed: you kept momentum = {m:g} of the OLD value. "
-             f"PyTorch's momentum is the weight of the NEW batch statistic: "
-             f"(1 - momentum) * running_mean + momentum * mu (a 'decay' of 1 - momentum)"),
-            (mu, "running_mean was replaced by the batch mean; it is a moving AVERAGE: "
+            (rmean, "left running_mean as it was (running_mean was not updated). In training mode it moves towards the batch "
+                    "mean: (1 - momentum) * running_mean + momentum * mu"),
+            (m * rmean + (1 - m) * mu,
+             "has the momentum convention reversed in running_mean (the convention is reversed: "
+             "the OLD value got the weight `momentum`). PyTorch's momentum is the weight of the NEW batch statistic: "
+             "(1 - momentum) * running_mean + momentum * mu (a 'decay' of 1 - momentum)"),
+            (mu, "returned the batch mean: running_mean was replaced by the batch mean; it is a moving AVERAGE: "
                  "(1 - momentum) * running_mean + momentum * mu"),
         ]
         for candidate, hint in mean_hints:
             if close(rm, candidate):
-                fail(f"{call}: {hint}")
-        fail(f"{call}: running_mean is not (1 - momentum) * running_mean + momentum * mu")
-    if not close(rv, (1 - m) * _RVAR + m * var_u):
+                fail(f"{_FN} {hint}", call)
+        fail(f"The running_mean that {_FN} returned is not (1 - momentum) * running_mean + "
+             f"momentum * mu", call)
+    if not close(rv, (1 - m) * rvar + m * var_u):
         var_hints = [
-            (_RVAR, "running_var was not updated. In training mode it moves towards the batch "
-                    "variance: (1 - momentum) * running_var + momentum * unbiased_var"),
-            ((1 - m) * _RVAR + m * var,
-             f"running_var was fed the BIASED batch variance. PyTorch feeds the running estimate "
-             f"the UNBIASED variance, var * N / (N - 1) (np.var(..., ddof=1)); here N = {n}"),
-            (m * _RVAR + (1 - m) * var_u,
-             "the momentum convention is reversed in running_var: momentum is the weight of the "
-             "NEW batch statistic"),
-            (m * _RVAR + (1 - m) * var,
-             "the momentum convention is reversed in running_var, and it was fed the biased "
-             "variance (PyTorch uses the unbiased one, ddof=1)"),
-            (var_u, "running_var was replaced by the batch variance; it is a moving AVERAGE"),
-            ((1 - m) * _RVAR + m * np.sqrt(var_u),
-             "running_var was fed a standard deviation; feed it the (unbiased) variance"),
+            (rvar, "left running_var as it was (running_var was not updated). In training mode it moves towards the batch "
+                   "variance: (1 - momentum) * running_var + momentum * unbiased_var"),
+            ((1 - m) * rvar + m * var,
+             "fed running_var the BIASED batch variance. PyTorch feeds the running estimate the "
+             "UNBIASED variance, var * N / (N - 1) (np.var(..., ddof=1)), N the batch size"),
+            (m * rvar + (1 - m) * var_u,
+             "has the momentum convention reversed in running_var (the convention is reversed): "
+             "momentum is the weight of the NEW batch statistic"),
+            (m * rvar + (1 - m) * var,
+             "has the momentum convention reversed in running_var (the convention is reversed), "
+             "and feeds it the biased variance (PyTorch uses the unbiased one, ddof=1)"),
+            (var_u, "returned the batch variance: running_var was replaced by the batch variance; "
+                    "it is a moving AVERAGE"),
+            ((1 - m) * rvar + m * np.sqrt(var_u),
+             "fed running_var a standard deviation; feed it the (unbiased) variance"),
         ]
         for candidate, hint in var_hints:
             if close(rv, candidate):
-                fail(f"{call}: {hint}")
-        fail(f"{call}: running_var is not (1 - momentum) * running_var + momentum * "
-             f"(unbiased batch variance)")
+                fail(f"{_FN} {hint}", call)
+        fail(f"The running_var that {_FN} returned is not (1 - momentum) * running_var + "
+             f"momentum * (unbiased batch variance)", call)
 
 
-def check_batchnorm_forward(batchnorm_forward):
+@check()
+def check_batchnorm_forward(batchnorm_forward, *, seed=None):
     """Check ``batchnorm_forward(x, gamma, beta, running_mean, running_var, training,
     momentum=0.1, eps=1e-5) -> (out, cache, running_mean, running_var)`` with
     cache = (x_hat, gamma, inv_std), in training mode (batch statistics, running statistics
-    updated as in PyTorch) and in evaluation mode (running statistics, nothing updated).
+    updated as in PyTorch) and in evaluation mode (running statistics, nothing updated). With
+    a ``seed``: another batch (N, D, statistics), gamma, beta, running statistics, momentum
+    and eps.
 
     Diagnoses: normalizing over the wrong axis (per example); the unbiased variance used for
     normalizing; eps outside the square root, or missing; dividing by the variance; gamma and
@@ -177,77 +225,92 @@ def check_batchnorm_forward(batchnorm_forward):
     time; running statistics changed at evaluation time; inv_std stored as the std; the
     output cached as x_hat; arguments modified in place.
     """
-    x, setup = _forward_inputs()
+    inp = forward_inputs(seed)
+    x = inp.x
     mu, var = x.mean(axis=0), x.var(axis=0)
 
-    call = setup + "batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True)"
-    out, x_hat, gamma, inv_std, rm, rv = _call_forward(batchnorm_forward, x, True, call)
-    _check_train_out(out, x, 1e-5, call)
+    call = Call(f"{_FN}(x, gamma, beta, running_mean, running_var, training=True)", inp.setup)
+    out, x_hat, gamma, inv_std, rm, rv = _call_forward(batchnorm_forward, inp, True, call)
+    _check_train_out(out, inp, 1e-5, call)
     _check_running_shapes(rm, rv, x, call)
-    _check_cache(x_hat, gamma, inv_std, x, mu, var, 1e-5, call)
-    _check_running(rm, rv, x, 0.1, call)
+    _check_cache(x_hat, gamma, inv_std, inp, mu, var, 1e-5, call)
+    _check_running(rm, rv, inp, 0.1, call)
 
-    call = setup + ("batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, "
-                    "momentum=0.3, eps=0.5)")
-    out, x_hat, gamma, inv_std, rm, rv = _call_forward(batchnorm_forward, x, True, call,
-                                                       momentum=0.3, eps=0.5)
-    if not close(out, _GAMMA * _normalize(x, mu, var, 0.5) + _BETA):
-        if close(out, _GAMMA * _normalize(x, mu, var, 1e-5) + _BETA):
-            fail(f"{call}: the output did not change with eps=0.5: use the `eps` argument, not "
-                 f"a fixed 1e-5")
-        _check_train_out(out, x, 0.5, call)
+    m2, eps2 = inp.momentum2, inp.eps2
+    call = Call(f"{_FN}(x, gamma, beta, running_mean, running_var, training=True, "
+                f"momentum={m2:g}, eps={eps2:g})", inp.setup)
+    out, x_hat, gamma, inv_std, rm, rv = _call_forward(batchnorm_forward, inp, True, call,
+                                                       momentum=m2, eps=eps2)
+    if not close(out, inp.gamma * _normalize(x, mu, var, eps2) + inp.beta):
+        if close(out, inp.gamma * _normalize(x, mu, var, 1e-5) + inp.beta):
+            fail(f"{_FN}'s output did not change with another eps: use the `eps` argument, not a "
+                 f"fixed 1e-5", call)
+        _check_train_out(out, inp, eps2, call)
     _check_running_shapes(rm, rv, x, call)
-    if close(rm, 0.9 * _RMEAN + 0.1 * mu) and close(rv, 0.9 * _RVAR + 0.1 * x.var(axis=0, ddof=1)):
-        fail(f"{call}: the running statistics did not change with momentum=0.3: use the "
-             f"`momentum` argument, not a fixed 0.1")
-    _check_running(rm, rv, x, 0.3, call)
+    if close(rm, 0.9 * inp.rmean + 0.1 * mu) and close(rv, 0.9 * inp.rvar + 0.1 * x.var(axis=0, ddof=1)):
+        fail(f"The running statistics that {_FN} returned did not change with another momentum: "
+             f"use the `momentum` argument, not a fixed 0.1", call)
+    _check_cache(x_hat, gamma, inv_std, inp, mu, var, eps2, call)
+    _check_running(rm, rv, inp, m2, call)
 
-    call = setup + "batchnorm_forward(x, gamma, beta, running_mean, running_var, training=False)"
-    out, x_hat, gamma, inv_std, rm, rv = _call_forward(batchnorm_forward, x, False, call)
+    call = Call(f"{_FN}(x, gamma, beta, running_mean, running_var, training=False)", inp.setup)
+    out, x_hat, gamma, inv_std, rm, rv = _call_forward(batchnorm_forward, inp, False, call)
     _check_running_shapes(rm, rv, x, call)
-    ref = _GAMMA * _normalize(x, _RMEAN, _RVAR, 1e-5) + _BETA
+    g_, b_, rmean, rvar = inp.gamma, inp.beta, inp.rmean, inp.rvar
+    ref = g_ * _normalize(x, rmean, rvar, 1e-5) + b_
     if not close(out, ref):
         eval_hints = [
-            (_GAMMA * _normalize(x, mu, var, 1e-5) + _BETA,
-             "in evaluation mode you normalized with the statistics of the batch. Evaluation "
-             "uses the RUNNING statistics, so that a prediction does not depend on the other "
-             "examples in the batch"),
-            (_GAMMA * _normalize(x, mu, x.var(axis=0, ddof=1), 1e-5) + _BETA,
-             "in evaluation mode you normalized with the statistics of the batch; use the "
-             "running statistics"),
-            (_GAMMA * _normalize(x, _RMEAN, _RVAR, 1e-5, "outside") + _BETA,
-             "eps is outside the square root: (x - running_mean) / sqrt(running_var + eps)"),
-            (_GAMMA * (x - _RMEAN) / (_RVAR + 1e-5) + _BETA,
-             "you divided by the running variance; divide by sqrt(running_var + eps)"),
-            (_normalize(x, _RMEAN, _RVAR, 1e-5),
-             "the scale and shift are missing in evaluation mode: gamma * x_hat + beta"),
+            (g_ * _normalize(x, mu, var, 1e-5) + b_,
+             "normalized with the statistics of the batch. Evaluation uses the RUNNING "
+             "statistics, so that a prediction does not depend on the other examples in the batch"),
+            (g_ * _normalize(x, mu, x.var(axis=0, ddof=1), 1e-5) + b_,
+             "normalized with the statistics of the batch; use the running statistics"),
+            (g_ * _normalize(x, rmean, rvar, 1e-5, "outside") + b_,
+             "adds eps outside the square root: (x - running_mean) / sqrt(running_var + eps)"),
+            (g_ * (x - rmean) / (rvar + 1e-5) + b_,
+             "divided by the running variance; divide by sqrt(running_var + eps)"),
+            (_normalize(x, rmean, rvar, 1e-5),
+             "leaves out the scale and shift: gamma * x_hat + beta"),
         ]
         for candidate, hint in eval_hints:
             if close(out, candidate):
-                fail(f"{call}: {hint}")
-        fail(f"{call}: out is not gamma * (x - running_mean) / sqrt(running_var + eps) + beta")
-    if not (close(rm, _RMEAN) and close(rv, _RVAR)):
-        fail(f"{call}: evaluation mode changed the running statistics. They are frozen at "
-             f"evaluation time: return running_mean and running_var unchanged")
-    _check_cache(x_hat, gamma, inv_std, x, _RMEAN, _RVAR, 1e-5, call)
+                fail(f"In evaluation mode, {_FN} {hint}", call)
+        fail(f"In evaluation mode, {_FN}'s out is not gamma * (x - running_mean) / "
+             f"sqrt(running_var + eps) + beta", call)
+    if not (close(rm, rmean) and close(rv, rvar)):
+        fail(f"In evaluation mode, {_FN} changed the running statistics. They are frozen at "
+             f"evaluation time: return running_mean and running_var unchanged", call)
+    _check_cache(x_hat, gamma, inv_std, inp, rmean, rvar, 1e-5, call)
     passed("batchnorm_forward")
 
 
 # ----------------------------------------------------------------- backward pass
 
-def _backward_inputs():
-    rng = np.random.default_rng(1)
-    x = 3.0 + 2.0 * rng.standard_normal((5, 3))
-    gamma = np.array([0.5, 1.5, 2.0])
-    dout = rng.standard_normal((5, 3))
+_BFN = "batchnorm_backward"
+
+
+def backward_inputs(seed=None):
+    """The inputs of check_batchnorm_backward (x, gamma, dout, x_hat, inv_std, eps) and the
+    Call that reproduces it; ``seed=None``: the public ones."""
+    if seed is None:
+        s, n, d, loc, scale = 1, 5, 3, 3.0, 2.0
+        gamma = np.array([0.5, 1.5, 2.0])
+    else:
+        g = np.random.default_rng(seed)
+        s = int(g.integers(10, 10_000))
+        n, d = _batch_size_and_width(g, (4, 11), (2, 7))
+        loc, scale = float(g.choice([-2.0, 0.5, 1.0, 3.0, 5.0])), float(g.choice([0.5, 1.5, 2.0, 3.0]))
+        gamma = np.round(g.uniform(0.3, 2.5, d), 2)
+    rng = np.random.default_rng(s)
+    x = loc + scale * rng.standard_normal((n, d))
+    dout = rng.standard_normal((n, d))
     eps = 1e-5
-    mu, var = x.mean(axis=0), x.var(axis=0)
-    inv_std = 1.0 / np.sqrt(var + eps)
-    x_hat = (x - mu) * inv_std
-    call = ("rng = np.random.default_rng(1); x = 3 + 2 * rng.standard_normal((5, 3)); "
-            "gamma = np.array([0.5, 1.5, 2.0]); dout = rng.standard_normal((5, 3)); "
-            "inv_std = 1 / np.sqrt(x.var(axis=0) + 1e-5); x_hat = (x - x.mean(axis=0)) * inv_std; "
-            "batchnorm_backward(dout, (x_hat, gamma, inv_std))")
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - x.mean(axis=0)) * inv_std
+    call = Call(f"{_BFN}(dout, (x_hat, gamma, inv_std))",
+                f"rng = np.random.default_rng({s}); x = {loc:g} + {scale:g} * rng.standard_normal(({n}, {d})); "
+                f"gamma = {fmt_array(gamma)}; dout = rng.standard_normal(({n}, {d})); "
+                f"inv_std = 1 / np.sqrt(x.var(axis=0) + 1e-5); x_hat = (x - x.mean(axis=0)) * inv_std")
     return x, gamma, dout, x_hat, inv_std, eps, call
 
 
@@ -262,83 +325,95 @@ def _numerical_dx(x, gamma, dout, eps):
     return numerical_gradient(f, x, dout)
 
 
-def check_batchnorm_backward(batchnorm_backward):
+@check()
+def check_batchnorm_backward(batchnorm_backward, *, seed=None):
     """Check ``batchnorm_backward(dout, cache) -> (dx, dgamma, dbeta)`` in training mode, with
     cache = (x_hat, gamma, inv_std) from the forward pass; dx is compared with a numerical
-    gradient of the forward pass.
+    gradient of the forward pass. With a ``seed``: another batch (N, D), gamma and dout.
 
     Diagnoses: dgamma or dbeta not summed over the batch (shape (N, D)), summed over the
-    features, or averaged; dgamma built from something other than x_hat; mu and var treated
-    as constants (dx = dout * gamma * inv_std, the two mean terms missing); only one of the
-    two mean terms present; a wrong factor N (the 1/N missing, N missing in front of dout,
-    sums where means belong); gamma missing from dx; the inputs modified in place.
+    features, or averaged; dgamma built from something other than x_hat (e.g. with an extra
+    gamma), dbeta multiplied by gamma; mu and var treated as constants
+    (dx = dout * gamma * inv_std, the two mean terms missing); only one of the two mean terms
+    present; a wrong factor N (the 1/N missing, N missing in front of dout, sums where means
+    belong); gamma missing from dx; the inputs modified in place.
     """
-    x, gamma, dout, x_hat, inv_std, eps, call = _backward_inputs()
+    x, gamma, dout, x_hat, inv_std, eps, call = backward_inputs(seed)
     n, d = x.shape
     args = (dout.copy(), (x_hat.copy(), gamma.copy(), inv_std.copy()))
     result = batchnorm_backward(*args)
-    dx, dgamma, dbeta = unpack(result, ("dx", "dgamma", "dbeta"), call)
+    dx, dgamma, dbeta = unpack(result, ("dx", "dgamma", "dbeta"), _BFN, call)
     if not (np.array_equal(args[0], dout) and all(np.array_equal(a, b) for a, b in
                                                    zip(args[1], (x_hat, gamma, inv_std)))):
-        fail(f"{call} changed dout or the cache in place; compute new arrays")
-    dx = as_array(dx, f"{call}: dx")
-    dgamma = as_array(dgamma, f"{call}: dgamma")
-    dbeta = as_array(dbeta, f"{call}: dbeta")
+        fail(f"{_BFN} changed dout or the cache in place; compute new arrays", call)
+    dx = as_array(dx, f"{_BFN}'s dx", call)
+    dgamma = as_array(dgamma, f"{_BFN}'s dgamma", call)
+    dbeta = as_array(dbeta, f"{_BFN}'s dbeta", call)
 
     for name, value, ref, mean_ref in (("dbeta", dbeta, dout.sum(axis=0), dout.mean(axis=0)),
                                        ("dgamma", dgamma, (dout * x_hat).sum(axis=0),
                                         (dout * x_hat).mean(axis=0))):
         param = name[1:]
         if value.shape == (n, d):
-            fail(f"{call}: {name} has shape {value.shape}, one row per example. {param} is "
-                 f"shared by the whole batch, so its gradient is SUMMED over the examples "
-                 f"(axis=0), shape ({d},)")
+            fail(f"The {name} that {_BFN} returned has one row per example. {param} is shared by "
+                 f"the whole batch, so its gradient is SUMMED over the examples (axis=0), one "
+                 f"entry per feature", call)
         if value.shape == (n,):
-            fail(f"{call}: {name} has shape ({n},): you summed over the features (axis=1). Sum "
-                 f"over the examples, axis=0")
-        check_shape(value, (d,), f"{call}: {name}")
+            fail(f"The {name} that {_BFN} returned has one entry per example: it was summed over "
+                 f"the features (axis=1). Sum over the examples, axis=0", call)
+        check_shape(value, (d,), f"{_BFN}'s {name}", call)
         if close(value, mean_ref):
-            fail(f"{call}: {name} is averaged over the batch; it is the SUM over the examples "
-                 f"(any 1/N is already inside dout)")
+            fail(f"{_BFN}'s {name} is averaged over the batch; it is the SUM over the examples (any "
+                 f"1/N is already inside dout)", call)
         if not close(value, ref):
             if name == "dgamma":
-                fail(f"{call}: dgamma is not sum over the batch of dout * x_hat (gamma "
-                     f"multiplies x_hat, so x_hat is its local gradient)")
-            fail(f"{call}: dbeta is not dout summed over the batch")
+                if close(value, (dout * x_hat * gamma).sum(axis=0)):
+                    fail(f"{_BFN}'s dgamma has an extra factor gamma. out = gamma * x_hat + beta, "
+                         f"so the local gradient of gamma is x_hat: dgamma = sum of dout * x_hat "
+                         f"over the batch", call)
+                fail(f"{_BFN}'s dgamma is not sum over the batch of dout * x_hat (gamma "
+                     f"multiplies x_hat, so x_hat is its local gradient)", call)
+            if close(value, (dout * gamma).sum(axis=0)):
+                fail(f"{_BFN}'s dbeta has a factor gamma. beta is added after the scaling, so its "
+                     f"local gradient is 1: dbeta = dout summed over the batch", call)
+            fail(f"{_BFN}'s dbeta is not dout summed over the batch", call)
 
-    check_shape(dx, (n, d), f"{call}: dx")
+    check_shape(dx, (n, d), f"{_BFN}'s dx", call)
     g = dout * gamma                                       # gradient with respect to x_hat
     s1, s2 = g.sum(axis=0), (g * x_hat).sum(axis=0)
     candidates = [
         (g * inv_std,
-         "dx = dout * gamma * inv_std treats mu and var as constants. In training mode they "
-         "depend on every example of the batch, so dx has two more terms (the paths through mu "
-         "and through var): the compact formula subtracts sum(g) and x_hat * sum(g * x_hat)"),
+         "computes dx = dout * gamma * inv_std, which treats mu and var as constants. In "
+         "training mode they depend on every example of the batch, so dx has two more terms "
+         "(the paths through mu and through var): the compact formula subtracts sum(g) and "
+         "x_hat * sum(g * x_hat)"),
         (inv_std / n * (n * g - x_hat * s2),
-         "the term from the path through the batch MEAN is missing: subtract sum over the "
+         "leaves out the term from the path through the batch MEAN: subtract sum over the "
          "batch of g (per feature)"),
         (inv_std / n * (n * g - s1),
-         "the term from the path through the batch VARIANCE is missing: subtract "
+         "leaves out the term from the path through the batch VARIANCE: subtract "
          "x_hat * sum(g * x_hat)"),
         (inv_std * (n * g - s1 - x_hat * s2),
-         "dx is N times too large: the compact formula has the factor inv_std / N in front"),
+         "returns a dx N times too large: the compact formula has the factor inv_std / N in "
+         "front"),
         (inv_std / n * (g - s1 - x_hat * s2),
-         "the factor N is missing in front of g: inv_std / N * (N * g - sum(g) - "
+         "leaves out N in front of g (the factor N is missing): inv_std / N * (N * g - sum(g) - "
          "x_hat * sum(g * x_hat))"),
         (inv_std * (g - s1 - x_hat * s2),
-         "the subtracted terms must be MEANS over the batch, not sums (or keep the sums and put "
+         "subtracts sums where the terms must be MEANS over the batch (or keep the sums and put "
          "the whole bracket over N, with N * g in front)"),
         (inv_std / n * (n * dout - dout.sum(axis=0) - x_hat * (dout * x_hat).sum(axis=0)),
-         "gamma is missing from dx: the gradient reaching x_hat is g = dout * gamma"),
+         "leaves gamma out of dx (gamma is missing): the gradient reaching x_hat is "
+         "g = dout * gamma"),
     ]
     for candidate, hint in candidates:
         if close(dx, candidate):
-            fail(f"{call}: {hint}")
+            fail(f"{_BFN} {hint}", call)
     err = rel_error(dx, _numerical_dx(x, gamma, dout, eps))
     if err > 1e-6:
-        fail(f"{call}: dx does not match a numerical gradient of the forward pass (relative "
+        fail(f"{_BFN}'s dx does not match a numerical gradient of the forward pass (relative "
              f"error {err:.1e}). The compact formula: dx = inv_std / N * (N * g - sum(g) - "
-             f"x_hat * sum(g * x_hat)) with g = dout * gamma and sums over the batch (axis=0)")
+             f"x_hat * sum(g * x_hat)) with g = dout * gamma and sums over the batch (axis=0)", call)
     passed("batchnorm_backward")
 
 
@@ -346,60 +421,78 @@ def check_batchnorm_backward(batchnorm_backward):
 
 _X_ID = np.array([[4.0, -1.0, 0.20], [1.0, -3.0, 0.21], [2.5, 0.5, 0.19], [6.0, -2.0, 0.20],
                   [0.5, -0.5, 0.22]])
+_IFN = "identity_params"
 
 
-def check_bn_identity(identity_params):
+def identity_inputs(seed=None):
+    """The batches and eps values of check_bn_identity: a list of (x, eps)."""
+    if seed is None:
+        return [(_X_ID, 1e-5), (_X_ID, 0.5)]
+    g = np.random.default_rng(seed)
+    n, d = _batch_size_and_width(g, (4, 10), (2, 6))
+    x = np.round(g.normal(g.uniform(-3, 3, d), g.uniform(0.5, 3.0, d), size=(n, d)), 2)
+    x[:, -1] = np.round(g.uniform(0.1, 0.5) + 0.01 * g.integers(-2, 3, n), 2)   # nearly constant
+    if np.ptp(x[:, -1]) == 0:
+        x[0, -1] += 0.01
+    return [(x, 1e-5), (x, float(g.choice([0.1, 0.5, 2.0])))]
+
+
+@check()
+def check_bn_identity(identity_params, *, seed=None):
     """Check ``identity_params(x, eps) -> (gamma, beta)``: the per-feature scale and shift with
     which BatchNorm in training mode returns its input x unchanged (gamma = sqrt(var + eps),
-    beta = mean, both over the batch).
+    beta = mean, both over the batch). With a ``seed``: another batch (N, D) and eps.
 
     Diagnoses: gamma without eps (the std); gamma = var + eps (no square root); gamma the
     inverse 1 / sqrt(var + eps); the unbiased variance; beta = 0 or gamma and beta swapped;
-    statistics over the wrong axis or over all entries (shapes).
+    statistics over the wrong axis or over all entries (shapes); x changed in place.
     """
-    for eps in (1e-5, 0.5):
-        x = _X_ID
-        call = f"identity_params({fmt_array(x)}, eps={eps:g})"
-        result = identity_params(x.copy(), eps)
-        gamma, beta = unpack(result, ("gamma", "beta"), call)
-        gamma, beta = as_array(gamma, f"{call}: gamma"), as_array(beta, f"{call}: beta")
+    for x, eps in identity_inputs(seed):
+        call = Call(f"{_IFN}({fmt_array(x)}, eps={eps:g})")
+        x_in = x.copy()
+        result = identity_params(x_in, eps)
+        if not np.array_equal(x_in, x):
+            fail(f"{_IFN} changed x in place (e.g. `x -= mu`); compute the statistics without "
+                 f"modifying the caller's batch", call)
+        gamma, beta = unpack(result, ("gamma", "beta"), _IFN, call)
+        gamma, beta = as_array(gamma, f"{_IFN}'s gamma", call), as_array(beta, f"{_IFN}'s beta", call)
         d = x.shape[1]
         for name, value in (("gamma", gamma), ("beta", beta)):
             if value.shape == (x.shape[0],):
-                fail(f"{call}: {name} has shape {value.shape}, one value per example. BatchNorm "
-                     f"has one gamma and one beta per FEATURE: use axis=0")
+                fail(f"The {name} that {_IFN} returned has one value per example. BatchNorm has "
+                     f"one gamma and one beta per FEATURE: use axis=0", call)
             if value.size == 1:
-                fail(f"{call}: {name} is a single number; BatchNorm has one {name} per feature "
-                     f"(statistics over the batch, axis=0)")
-            check_shape(value, (d,), f"{call}: {name}")
+                fail(f"The {name} that {_IFN} returned is a single number; BatchNorm has one "
+                     f"{name} per feature (statistics over the batch, axis=0)", call)
+            check_shape(value, (d,), f"{_IFN}'s {name}", call)
         mu, var = x.mean(axis=0), x.var(axis=0)
         out = gamma * (x - mu) / np.sqrt(var + eps) + beta
         if close(out, x, rtol=1e-9, atol=1e-12):
             continue
         if not close(beta, mu):
             if close(beta, np.zeros(d)):
-                fail(f"{call}: with beta = 0 the output has mean 0; to give back x, beta must "
-                     f"put each feature's batch mean back")
+                fail(f"{_IFN} returned beta = 0, with which the output has mean 0; to give back "
+                     f"x, beta must put each feature's batch mean back", call)
             if close(beta, np.sqrt(var + eps)) and close(gamma, mu):
-                fail(f"{call}: gamma and beta are swapped: gamma SCALES x_hat (so it must undo "
-                     f"the division), beta SHIFTS it (so it must undo the subtraction)")
-            fail(f"{call}: beta should undo the subtraction of the batch mean")
+                fail(f"{_IFN} returned gamma and beta swapped: gamma SCALES x_hat (so it must "
+                     f"undo the division), beta SHIFTS it (so it must undo the subtraction)", call)
+            fail(f"{_IFN}'s beta should undo the subtraction of the batch mean", call)
         gamma_hints = [
-            (np.sqrt(var), "gamma = std without eps; x_hat was divided by sqrt(var + eps), so "
+            (np.sqrt(var), "is the std without eps; x_hat was divided by sqrt(var + eps), so "
                            "gamma must be sqrt(var + eps) to undo it exactly"),
-            (var + eps, "gamma must undo a division by the STANDARD DEVIATION sqrt(var + eps); "
-                        "you used the variance"),
-            (1.0 / np.sqrt(var + eps), "gamma is the inverse of what it should be: x_hat was "
-                                       "DIVIDED by sqrt(var + eps), so multiply by it"),
+            (var + eps, "must undo a division by the STANDARD DEVIATION sqrt(var + eps); you "
+                        "used the variance"),
+            (1.0 / np.sqrt(var + eps), "is the inverse of what it should be: x_hat was DIVIDED "
+                                       "by sqrt(var + eps), so multiply by it"),
             (np.sqrt(x.var(axis=0, ddof=1) + eps),
-             "you used the unbiased variance; the normalization divided by sqrt of the BIASED "
-             "batch variance (np.var's default) plus eps"),
+             "uses the unbiased variance; the normalization divided by sqrt of the BIASED batch "
+             "variance (np.var's default) plus eps"),
         ]
         for candidate, hint in gamma_hints:
             if close(gamma, candidate):
-                fail(f"{call}: {hint}")
-        fail(f"{call}: with your gamma, BatchNorm does not give back x: gamma must undo the "
-             f"division by sqrt(var + eps)")
+                fail(f"The gamma that {_IFN} returned {hint}", call)
+        fail(f"With the gamma that {_IFN} returned, BatchNorm does not give back x: gamma must "
+             f"undo the division by sqrt(var + eps)", call)
     passed("bn_identity")
 
 
@@ -426,6 +519,9 @@ def _measure_batch_dependence():
     return results
 
 
+@check(hidden=False, why="a prediction about the one scenario the exercise states (the example 2 in "
+                         "the batches [2, 0, 0, 0] and [2, 4, 4, 4], running mean 1 and variance 4): "
+                         "the four numbers are the answer")
 def check_batch_dependence(train_A, train_B, eval_A, eval_B):
     """Check predictions of the BatchNorm output (one feature, gamma = 1, beta = 0,
     eps = 1e-5, running_mean = 1, running_var = 4) for the example 2.0 in the batch
@@ -455,8 +551,8 @@ def check_batch_dependence(train_A, train_B, eval_A, eval_B):
         for batch, label in ((batch_a, "A"), (batch_b, "B")):
             z = (x - batch.mean()) / batch.std()
             if near(ea, z) or near(ea, (x - batch.mean()) / batch.std(ddof=1)):
-                fail(f"your evaluation-mode predictions use the statistics of batch {label}; "
-                     f"evaluation mode normalizes with running_mean and running_var")
+                fail(f"Your evaluation-mode predictions (eval_A, eval_B) use the statistics of "
+                     f"batch {label}; evaluation mode normalizes with running_mean and running_var")
         if near(ea, (x - _RUN_MEAN) / _RUN_VAR):
             fail(f"eval_A = {ea:g}: you divided by the running VARIANCE; BatchNorm divides by "
                  f"the standard deviation sqrt(running_var + eps)")
@@ -470,8 +566,8 @@ def check_batch_dependence(train_A, train_B, eval_A, eval_B):
             fail(f"train_A and train_B are equal ({ta:g}), but in training mode every example is "
                  f"normalized with the mean and variance of ITS batch, and the batches differ")
         if near(ta, measured["eval", "A"]) or near(tb, measured["eval", "B"]):
-            fail("a training-mode prediction uses the running statistics; training mode "
-                 "normalizes with the statistics of the batch")
+            fail("A training-mode prediction (train_A or train_B) uses the running statistics; "
+                 "training mode normalizes with the statistics of the batch")
         for value, batch, label in ((ta, np.array([x, 0, 0, 0.0]), "train_A"),
                                     (tb, np.array([x, 4, 4, 4.0]), "train_B")):
             mu = batch.mean()
@@ -487,6 +583,6 @@ def check_batch_dependence(train_A, train_B, eval_A, eval_B):
             if near(value, -(x - mu) / batch.std()):
                 fail(f"{label} = {value:g} has the wrong sign: is the example above or below the "
                      f"mean of {label[-1]}'s batch?")
-        fail("your training-mode predictions are not (x - mu_B) / sqrt(var_B + eps) with the mean "
-             "and biased variance of each batch")
+        fail("Your training-mode predictions (train_A, train_B) are not (x - mu_B) / "
+             "sqrt(var_B + eps) with the mean and biased variance of each batch")
     passed("batch_dependence")
