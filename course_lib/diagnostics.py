@@ -10,6 +10,10 @@ import numpy as np
 from .activations import ELU, GELU, LeakyReLU, PReLU, ReLU, SiLU, Sigmoid, Tanh
 from .layers import Maxout
 from .module import Sequential
+# Karpathy's recipe checks and calibration live in their own files; diagnostics re-exports them
+from .calibration import CalibrationBins, calibration_bins, expected_calibration_error  # noqa: F401
+from .sanity import (BaselineComparison, BatchIndependence, BatchMixing,  # noqa: F401
+                     batch_independence, input_independent_baseline, locate_batch_mixing)
 
 NONLINEAR = (ReLU, LeakyReLU, PReLU, ELU, Sigmoid, Tanh, GELU, SiLU, Maxout)
 
@@ -176,3 +180,9 @@ def hints(history, stats=None):
     if not out:
         out.append("nothing alarming: the loss falls, the gap is small, updates are near 1e-3 of the weights")
     return out
+
+
+# Activation statistics during training (a fit callback) and the memory held by the forward
+# caches live in their own files; imported last, because activation_stats uses the helpers above
+from .activation_stats import ActivationStats, dead_units  # noqa: E402,F401
+from .memory import CacheMemory, cache_memory  # noqa: E402,F401

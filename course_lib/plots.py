@@ -213,3 +213,51 @@ def plot_seed_points(groups, ax=None, ylabel=None, title=None, colors=None):
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_reliability(probs, y, bins=15, ax=None, label=None, color=None, title=None):
+    """Reliability diagram: accuracy against confidence per bin, with the bin counts below.
+
+    For each non-empty equal-width confidence bin, a point at (mean confidence, accuracy)
+    joined by a line, a shaded bar for the gap |acc_b - conf_b|, the diagonal y = x (perfect
+    calibration) and, in a strip below, the number of predictions per bin (log scale: most
+    predictions of a good classifier sit in the last bin). Points below the diagonal mean
+    over-confidence. The legend gives ECE = sum_b (n_b / N) |acc_b - conf_b|. Call it again on
+    the same ``ax`` to overlay another model (one colour each; the strip is shared).
+    Shapes: probs (N, K) rows summing to 1 (or (N,) = P(class 1)); y (N,) labels.
+    Returns the reliability axes; the count strip is ``ax.counts_ax``.
+    Introduced in notebooks/07_regularization.ipynb.
+    """
+    from .calibration import calibration_bins
+
+    table = calibration_bins(probs, y, bins)
+    ax = _ax(ax, (5.6, 5.4))
+    counts_ax = getattr(ax, "counts_ax", None)
+    if counts_ax is None:
+        from mpl_toolkits.axes_grid1 import make_axes_locatable
+
+        counts_ax = make_axes_locatable(ax).append_axes("bottom", size="30%", pad=0.12, sharex=ax)
+        ax.counts_ax = counts_ax
+        ax.plot([0, 1], [0, 1], ls="--", color="0.45", lw=1.2, label="perfect calibration")
+    full = table.counts > 0
+    conf, acc = table.confidence[full], table.accuracy[full]
+    name = f"{label}: " if label else ""
+    line, = ax.plot(conf, acc, "o-", ms=5, lw=1.8, color=color, label=f"{name}ECE {table.ece:.3f}")
+    color = line.get_color()
+    ax.vlines(conf, conf, acc, color=color, alpha=0.3, lw=5)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("accuracy in the bin", fontsize=10)
+    ax.tick_params(labelbottom=False, labelsize=9)
+    ax.grid(alpha=0.25)
+    ax.legend(loc="best", fontsize=9)
+    if title:
+        ax.set_title(title, fontsize=11)
+    counts_ax.stairs(np.maximum(table.counts, 0.5), table.edges, color=color, lw=1.6, baseline=0.5,
+                     fill=len(counts_ax.patches) == 0, alpha=0.35 if len(counts_ax.patches) == 0 else 1.0)
+    counts_ax.set_yscale("log")
+    counts_ax.set_ylim(bottom=0.7)
+    counts_ax.set_xlabel("confidence (largest predicted probability)", fontsize=10)
+    counts_ax.set_ylabel("count", fontsize=10)
+    counts_ax.tick_params(labelsize=9)
+    return ax
