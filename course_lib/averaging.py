@@ -39,7 +39,8 @@ class AveragedModel(Module, Callback):
     weights (n_averaged = 0 -> 1), whatever the decay. ``use_buffers=False``: the buffers
     (BatchNorm's running statistics) are copied from the model at every update, not averaged;
     ``use_buffers=True``: they are averaged like the parameters (integer buffers such as
-    ``num_batches_tracked`` in float32 and truncated, as torch's copy into a long tensor does).
+    ``num_batches_tracked`` in float32 and truncated, as torch's copy into a long tensor does;
+    so the equal-weight average of that counter stays at 1, in torch too).
 
     ``module`` is a deep copy of ``model`` (same layers, separate Parameters); the original is
     never changed. ``forward``/``__call__``, ``eval()``, ``train()``, ``parameters()`` and
