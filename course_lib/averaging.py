@@ -39,8 +39,9 @@ class AveragedModel(Module, Callback):
     weights (n_averaged = 0 -> 1), whatever the decay. ``use_buffers=False``: the buffers
     (BatchNorm's running statistics) are copied from the model at every update, not averaged;
     ``use_buffers=True``: they are averaged like the parameters (integer buffers such as
-    ``num_batches_tracked`` in float32 and truncated, as torch's copy into a long tensor does;
-    so the equal-weight average of that counter stays at 1, in torch too).
+    ``num_batches_tracked`` in float64 and truncated, as torch's copy into a long tensor does
+    with float64 as its default dtype; so the equal-weight average of that counter stays at 1,
+    in torch too).
 
     ``module`` is a deep copy of ``model`` (same layers, separate Parameters); the original is
     never changed. ``forward``/``__call__``, ``eval()``, ``train()``, ``parameters()`` and
@@ -101,13 +102,10 @@ class AveragedModel(Module, Callback):
         return self.decay * avg + (1.0 - self.decay) * w
 
     def _average_int(self, avg, w):
-        # torch averages an integer buffer in its default dtype (float32) and truncates
-        f = np.float32
-        if self.decay is None:
-            value = f(avg) + f(w - avg) / f(self.n_averaged + 1)
-        else:
-            value = f(avg) * f(self.decay) + f(w) * f(1.0 - self.decay)
-        return np.trunc(value)
+        # torch averages an integer buffer in its default float dtype and truncates when it
+        # copies the result back; float64 here, as torch with float64 as its default dtype
+        # (with torch's float32 default the rounding can differ and the counter by 1)
+        return np.trunc(self._average(np.asarray(avg, dtype=np.float64), w))
 
     def update_parameters(self, model):
         """Fold the current weights of ``model`` into the average (the first call copies them).

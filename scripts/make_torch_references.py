@@ -632,6 +632,92 @@ def schedule_torch(torch, config, inputs):
 
 
 # ---------------------------------------------------------------------------------------------
+# weight averaging: torch.optim.swa_utils.AveragedModel along an SGD run, and update_bn
+# ---------------------------------------------------------------------------------------------
+
+# variant name -> the averaging function, its decay, which steps are averaged, the buffers
+AVERAGING = {
+    "EMA decay=0.9 get_ema_multi_avg_fn": {"avg": "ema_multi", "decay": 0.9},
+    "EMA decay=0.9 get_ema_avg_fn": {"avg": "ema", "decay": 0.9},
+    "equal weights": {"avg": "equal", "decay": None},
+    "EMA decay=0.8 every=2 start=3": {"avg": "ema_multi", "decay": 0.8, "every": 2, "start": 3},
+    "EMA decay=0.9 BatchNorm use_buffers": {"avg": "ema_multi", "decay": 0.9, "batchnorm": True,
+                                            "use_buffers": True},
+    "equal weights BatchNorm": {"avg": "equal", "decay": None, "batchnorm": True},
+}
+AVERAGING_SIZES = {"n": 24, "d": 4, "h": 6, "k": 3, "batch_size": 6, "epochs": 3}
+
+
+def averaging_cases():
+    z = AVERAGING_SIZES
+    r = np.random.default_rng(31)
+    inputs = {"W_in": r.standard_normal((z["d"], z["h"])) * math.sqrt(2.0 / z["d"]),
+              "b_in": 0.1 * r.standard_normal(z["h"]),
+              "gamma": r.uniform(0.5, 1.5, z["h"]), "beta": 0.1 * r.standard_normal(z["h"]),
+              "W_out": r.standard_normal((z["h"], z["k"])) * math.sqrt(2.0 / z["h"]),
+              "b_out": 0.1 * r.standard_normal(z["k"]),
+              "x": r.standard_normal((z["n"], z["d"])), "y": r.integers(0, z["k"], z["n"])}
+    for variant, config in AVERAGING.items():
+        config = {"every": 1, "start": 0, "batchnorm": False, "use_buffers": False} | config
+        yield variant, config | z | {"lr": 0.2, "momentum": 0.9}, inputs
+
+
+def averaging_torch(torch, config, inputs):
+    """SGD (momentum, no shuffling: batch b is rows b*B..(b+1)*B) for a few epochs; after
+    optimizer steps start, start + every, ... the AveragedModel is updated. Outputs: the
+    averaged parameters (W as (in, out)), n_averaged, the trained model's last weights and,
+    with BatchNorm, the averaged model's running statistics before and after update_bn over
+    the same batches."""
+    nn, swa = torch.nn, torch.optim.swa_utils
+    c = config
+    bn = c["batchnorm"]
+    layers = [nn.Linear(c["d"], c["h"])] + ([nn.BatchNorm1d(c["h"])] if bn else []) + \
+        [nn.ReLU(), nn.Linear(c["h"], c["k"])]
+    model = nn.Sequential(*layers).double()
+    first, last = model[0], model[len(model) - 1]
+    copy_into(torch, first.weight, inputs["W_in"].T)
+    copy_into(torch, first.bias, inputs["b_in"])
+    copy_into(torch, last.weight, inputs["W_out"].T)
+    copy_into(torch, last.bias, inputs["b_out"])
+    if bn:
+        copy_into(torch, model[1].weight, inputs["gamma"])
+        copy_into(torch, model[1].bias, inputs["beta"])
+    kwargs = {"use_buffers": c["use_buffers"]}
+    if c["avg"] == "ema_multi":
+        kwargs["multi_avg_fn"] = swa.get_ema_multi_avg_fn(c["decay"])
+    elif c["avg"] == "ema":
+        kwargs["avg_fn"] = swa.get_ema_avg_fn(c["decay"])
+    averaged = swa.AveragedModel(model, **kwargs)
+    opt = torch.optim.SGD(model.parameters(), lr=c["lr"], momentum=c["momentum"])
+    x, y = tensor(torch, inputs["x"]), tensor(torch, inputs["y"])
+    batches = [(x[i:i + c["batch_size"]], y[i:i + c["batch_size"]])
+               for i in range(0, c["n"], c["batch_size"])]
+    step = 0
+    for _ in range(c["epochs"]):
+        for xb, yb in batches:
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(xb), yb).backward()
+            opt.step()
+            if step >= c["start"] and (step - c["start"]) % c["every"] == 0:
+                averaged.update_parameters(model)
+            step += 1
+    a_first, a_last = averaged.module[0], averaged.module[len(model) - 1]
+    outputs = {"avg_W_in": a_first.weight.T, "avg_b_in": a_first.bias,
+               "avg_W_out": a_last.weight.T, "avg_b_out": a_last.bias,
+               "n_averaged": averaged.n_averaged, "W_in": first.weight.T, "W_out": last.weight.T}
+    if bn:
+        a_bn = averaged.module[1]
+        outputs |= {"avg_gamma": a_bn.weight, "avg_beta": a_bn.bias,
+                    "avg_running_mean": a_bn.running_mean.clone(),
+                    "avg_running_var": a_bn.running_var.clone(),
+                    "avg_num_batches_tracked": a_bn.num_batches_tracked.clone()}
+        swa.update_bn([xb for xb, _ in batches], averaged)
+        outputs |= {"bn_running_mean": a_bn.running_mean, "bn_running_var": a_bn.running_var,
+                    "bn_num_batches_tracked": a_bn.num_batches_tracked}
+    return outputs
+
+
+# ---------------------------------------------------------------------------------------------
 # the registry: one entry per family (add yours at the end)
 # ---------------------------------------------------------------------------------------------
 
@@ -654,6 +740,7 @@ FAMILIES = [
     Family("clip_grad_value", clip_grad_value_cases, clip_grad_value_torch),
     Family("max_norm", max_norm_cases, max_norm_torch),
     Family("schedule", schedule_cases, schedule_torch),
+    Family("averaging", averaging_cases, averaging_torch),
 ]
 FAMILY = {family.name: family for family in FAMILIES}
 

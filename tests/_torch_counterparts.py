@@ -349,6 +349,44 @@ def schedule(case):
 
 
 # ---------------------------------------------------------------------------------------------
+# weight averaging
+# ---------------------------------------------------------------------------------------------
+
+def averaging(case):
+    c, inputs = case.config, case.inputs
+    middle = [cl.BatchNorm1d(c["h"])] if c["batchnorm"] else []
+    model = cl.Sequential(cl.Linear(c["d"], c["h"], rng=0), *middle, cl.ReLU(),
+                          cl.Linear(c["h"], c["k"], rng=0))
+    first, last = model[0], model[len(model) - 1]
+    first.W.data[...], first.b.data[...] = inputs["W_in"], inputs["b_in"]
+    last.W.data[...], last.b.data[...] = inputs["W_out"], inputs["b_out"]
+    if c["batchnorm"]:
+        model[1].gamma.data[...], model[1].beta.data[...] = inputs["gamma"], inputs["beta"]
+    averaged = cl.AveragedModel(model, decay=c["decay"], use_buffers=c["use_buffers"],
+                                every=c["every"], start=c["start"])
+    # fit without shuffling takes the batches in the order torch's loop does
+    hist = cl.fit(model, cl.SoftmaxCrossEntropy(),
+                  cl.SGD(model.parameters(), lr=c["lr"], momentum=c["momentum"]),
+                  inputs["x"], inputs["y"], epochs=c["epochs"], batch_size=c["batch_size"],
+                  shuffle=False, callbacks=[averaged], progress=False)
+    assert hist.status == "completed", f"{case.name}: the run stopped: {hist.message}"
+    a_first, a_last = averaged.module[0], averaged.module[len(model) - 1]
+    outputs = {"avg_W_in": a_first.W.data, "avg_b_in": a_first.b.data,
+               "avg_W_out": a_last.W.data, "avg_b_out": a_last.b.data,
+               "n_averaged": averaged.n_averaged, "W_in": first.W.data, "W_out": last.W.data}
+    if c["batchnorm"]:
+        a_bn = averaged.module[1]
+        outputs |= {"avg_gamma": a_bn.gamma.data, "avg_beta": a_bn.beta.data,
+                    "avg_running_mean": a_bn.running_mean.copy(),
+                    "avg_running_var": a_bn.running_var.copy(),
+                    "avg_num_batches_tracked": a_bn.num_batches_tracked}
+        cl.update_bn(inputs["x"], averaged, batch_size=c["batch_size"])
+        outputs |= {"bn_running_mean": a_bn.running_mean, "bn_running_var": a_bn.running_var,
+                    "bn_num_batches_tracked": a_bn.num_batches_tracked}
+    return outputs
+
+
+# ---------------------------------------------------------------------------------------------
 # the registry: family name (as in the script's FAMILIES) -> course_lib counterpart
 # ---------------------------------------------------------------------------------------------
 
@@ -373,6 +411,8 @@ COUNTERPARTS = {
     "clip_grad_value": Counterpart(clip_grad_value, {"*": EXACT}),
     "max_norm": Counterpart(max_norm, {"n_over": EXACT}),
     "schedule": Counterpart(schedule, {"*": (1e-12, 0.0)}),
+    "averaging": Counterpart(averaging, {"n_averaged": EXACT, "avg_num_batches_tracked": EXACT,
+                                         "bn_num_batches_tracked": EXACT}),
 }
 
 

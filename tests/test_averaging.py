@@ -133,11 +133,11 @@ def test_buffers_copied_by_default_and_averaged_with_use_buffers():
     np.testing.assert_allclose(with_buffers.module[1].running_mean, mean, rtol=0, atol=1e-14)
     np.testing.assert_allclose(equal.module[1].running_var, np.mean([v for _, v, _ in rec], axis=0),
                                rtol=0, atol=1e-13)
-    # the integer counter: float32 average, truncated (as torch): EMA 0.7 of 1, 2, ..., 18
-    n = np.float32(1)
+    # the integer counter: averaged in float64 and truncated (as torch): EMA 0.7 of 1, ..., 18
+    n = 1
     for t in range(2, 19):
-        n = np.trunc(n * np.float32(0.7) + np.float32(t) * np.float32(1 - 0.7))
-    assert with_buffers.module[1].num_batches_tracked == int(n)
+        n = int(0.7 * n + (1 - 0.7) * t)
+    assert with_buffers.module[1].num_batches_tracked == n == 15
     assert isinstance(with_buffers.module[1].num_batches_tracked, int)
     # truncated at every update, the equal-weight average of 1, 2, 3, ... never leaves 1:
     # trunc(1 + (n - 1) / n) = 1 (torch does the same, see the live test)
@@ -246,6 +246,17 @@ def torch_params(avg_module):
 @pytest.mark.parametrize("kind", ["ema multi", "ema single", "equal", "ema buffers", "equal buffers"])
 def test_matches_torch_averaged_model(torch, kind):
     from torch.optim import swa_utils
+    # float64 everywhere, as in every parity test: torch averages integer buffers in its
+    # default dtype, and course_lib in float64
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        _compare_with_torch(torch, swa_utils, kind)
+    finally:
+        torch.set_default_dtype(default)
+
+
+def _compare_with_torch(torch, swa_utils, kind):
     bn = "buffers" in kind
     model, X, y = setup(bn=bn, seed=3)
     net = torch_twin(torch, model, bn)
