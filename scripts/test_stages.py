@@ -35,8 +35,10 @@ def stages(second_seed):
          PYTEST + XDIST + ["notebooks", "solutions", "-q"] + NBVAL,
          {"COURSE_SEED": str(second_seed)}),
         # the browser stage starts `make lab` as a student would: no headless backend
+        # two workers, each with its own `make lab` server and browser: the notebooks run two at
+        # a time on the two cores
         ("browser", "browser: JupyterLab on the `make lab` path, headless Chromium",
-         PYTEST + ["tests/test_browser.py", "-s"], {"MPLBACKEND": None}),
+         PYTEST + ["-n", "2", "--dist", "load", "tests/test_browser.py"], {"MPLBACKEND": None}),
     ]
 
 

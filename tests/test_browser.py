@@ -1,211 +1,220 @@
-"""Real-browser test: JupyterLab in headless Chromium, driven by Playwright.
+"""Real-browser test of the student's own path: `make lab` in a temporary copy of the course,
+driven in headless Chromium (Playwright).
 
-For each lecture notebook: open it, run all cells, assert no error output, move the first
-slider of its main widget with the keyboard, and assert that the figure changes; the time
-from the key press to the new figure is measured in the page and printed per notebook.
+For the welcome page and every lecture notebook — opened from the student copy in work/, as
+the start page's links open them: Clear Outputs of All Cells, Run All Cells from the menus,
+then no error output, no cell left unexecuted, at least as many rendered figures as the
+committed notebook holds, the main widget's slider moved both ways with a new figure each
+time, and after Ctrl+S the saved file still holds its figures. One exercise notebook: a
+wrong answer's check shows the hint and no checker source; the right answer gives ✓. The
+detectors are proven on planted failures. No time is asserted (make bench measures the
+slider latencies). The working tree is never modified: everything happens in the copy.
 Skipped — loudly — when Chromium is not installed (`apt-get install chromium`).
 Set UPDATE_SCREENSHOTS=1 to refresh docs/screenshots/ from the widgets.
 """
-import hashlib
-import json
 import os
-import re
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
+import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+import browser_lab as bl
+
+ROOT = bl.ROOT
 LECTURES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NOTEBOOKS = [ROOT / "notebooks" / "welcome.ipynb"] + LECTURES
-LATENCY_TARGET_MS = 300
-RUN_ALL_TIMEOUT_S = 240
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
 pytestmark = pytest.mark.browser
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _digest(paths):
-    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+def _tracked_digests(root):
+    import hashlib
+    return {p: hashlib.sha256((root / p).read_bytes()).hexdigest()
+            for p in bl.committed_files() if (root / p).is_file()}
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("SKIPPED browser test: Chromium not found at /usr/bin/chromium "
+def course(tmp_path_factory):
+    if bl.chromium_missing():
+        pytest.skip(f"SKIPPED browser test: Chromium not found at {bl.CHROMIUM} "
                     "(install it with `apt-get install chromium`; .ci/run does)")
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    settings = tmp_path_factory.mktemp("lab-settings")
-    # never write into the repository: autosave off (a run-all would otherwise save outputs)
-    docmanager = settings / "@jupyterlab" / "docmanager-extension"
-    docmanager.mkdir(parents=True)
-    (docmanager / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
-    # render every cell (no windowing), so that all prompts and outputs are in the page
-    tracker = settings / "@jupyterlab" / "notebook-extension"
-    tracker.mkdir(parents=True)
-    (tracker / "tracker.jupyterlab-settings").write_text(
-        json.dumps({"windowingMode": "none", "autoStartDefaultKernel": True}))
-    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings),
-               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path_factory.mktemp("lab-workspaces")),
-               MPLBACKEND="module://matplotlib_inline.backend_inline")
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("lab-log") / "lab.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--ServerApp.port={port}",
-         "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
-         "--ServerApp.disable_check_xsrf=True", f"--ServerApp.root_dir={ROOT}",
-         "--LabApp.news_url=", "--ServerApp.open_browser=False", "--allow-root"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/api/status", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"JupyterLab exited with code {proc.returncode}; see {log.name}")
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail(f"JupyterLab did not answer on {base} within 90 s; see {log.name}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        try:
-            yield base, browser
-        finally:
-            browser.close()
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.close()
+    root = bl.course_copy(tmp_path_factory.mktemp("course"))
+    state = tmp_path_factory.mktemp("jupyter-state")
+    log = tmp_path_factory.mktemp("lab-log") / "lab.log"
+    before = _tracked_digests(ROOT)
+    with bl.lab_server(root, state, log) as (base, token), bl.chromium() as browser:
+        yield SimpleNamespace(root=root, base=base, token=token, browser=browser, log=log,
+                              before=before)
 
 
-def _menu(page, menu, item):
-    page.locator(".lm-MenuBar-itemLabel", has_text=menu).first.click()
-    page.get_by_role("menuitem", name=item, exact=True).click()
+def _artifact(lab, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    lab.page.screenshot(path=str(ARTIFACTS / f"{name}-failure.png"), full_page=True)
 
 
-def _busy(page):
-    return page.locator(".jp-CodeCell .jp-InputArea-prompt", has_text="[*]").count() > 0
+def _planted(course, name, sources):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}
+    nbformat.write(nb, course.root / "work" / "notebooks" / name)
+    return f"work/notebooks/{name}"
 
 
-def _run_all_and_wait(page):
-    """Run all cells and wait until none is queued or running.
-
-    Committed prompts already show numbers, so completion is judged by the "[*]" markers:
-    first wait for execution to start (retrying "Run All" if the kernel dropped it while
-    starting), then for every "[*]" to go.
-    """
-    for attempt in range(3):
-        _menu(page, "Run", "Run All Cells")
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not _busy(page):
-            time.sleep(0.05)
-        if _busy(page):
-            break
-    else:
-        pytest.fail("Run All Cells did not start executing (kernel not ready?)")
-    deadline = time.monotonic() + RUN_ALL_TIMEOUT_S
-    idle_since = None
-    while time.monotonic() < deadline:
-        if _busy(page):
-            idle_since = None
-        elif idle_since is None:
-            idle_since = time.monotonic()
-        elif time.monotonic() - idle_since > 1.0:   # stays idle: done
-            prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
-            assert all(re.fullmatch(r"\[\d+\]:", p.strip()) for p in prompts), f"unexecuted cells: {prompts}"
-            return
-        time.sleep(0.2)
-    pytest.fail(f"cells still running after {RUN_ALL_TIMEOUT_S} s")
-
-
-# In-page instrumentation: record when a key goes down and when the widget's figure changes.
-_OBSERVE = """(root) => {
-  window.__keyAt = null; window.__changeAt = null;
-  const img = () => { const i = root.querySelector('img'); return i ? i.src : null; };
-  window.__lastSrc = img();
-  document.addEventListener('keydown', e => { window.__keyAt = performance.now(); window.__changeAt = null; }, true);
-  new MutationObserver(() => {
-    const s = img();
-    if (s && s !== window.__lastSrc && window.__keyAt !== null && window.__changeAt === null) {
-      window.__changeAt = performance.now(); window.__lastSrc = s;
-    }
-  }).observe(root, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
-}"""
-
-
-def _move_slider(page, widget, key):
-    page.evaluate("() => { window.__changeAt = null; }")
-    handle = widget.locator(".noUi-handle, input[type=range]").first
-    handle.focus()
-    page.keyboard.press(key)
-    page.wait_for_function("() => window.__changeAt !== null", timeout=15000)
-    return page.evaluate("() => window.__changeAt - window.__keyAt")
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_in_browser(lab, path):
-    base, browser = lab
-    before = _digest([path, path.with_suffix(".py")])
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+def test_make_lab_opens_the_students_own_copy(course):
+    work = course.root / "work"
+    for folder in ("notebooks", "exercises"):
+        names = sorted(p.name for p in (course.root / folder).glob("*.ipynb"))
+        assert names and sorted(p.name for p in (work / folder).glob("*.ipynb")) == names
+    page = course.browser.new_page()
     try:
-        # ?reset: a fresh workspace, so tabs from earlier tests are not restored
-        page.goto(f"{base}/lab/tree/notebooks/{path.name}?reset")
+        page.goto(f"{course.base}/?token={course.token}")
+        page.wait_for_url("**/lab/tree/work/notebooks/welcome.ipynb*", timeout=60000)
         page.locator(".jp-Notebook").first.wait_for(timeout=60000)
-        # the kernel must be up before "Run All": cells queued during start-up can be dropped
-        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=90000)
-        # outputs committed in the file are cleared so that what we check is what runs now
-        _menu(page, "Edit", "Clear Outputs of All Cells")
-        _run_all_and_wait(page)
-        errors = page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
-        assert errors.count() == 0, f"{path.name}: error output in the browser:\n" + "\n".join(errors.all_inner_texts())[:2000]
-        # widget views render asynchronously after the execution reply: wait for them
-        panel = page.locator(".jp-NotebookPanel:visible").first
-        widget = panel.locator(".course-main-widget").first
-        widget.wait_for(timeout=30000)
-        widget.locator("img").first.wait_for(timeout=30000)
-        widget.scroll_into_view_if_needed()
-        widget.evaluate(_OBSERVE)
+    finally:
+        page.close()
+
+
+def test_error_detector_fires_on_a_planted_failure(course):
+    rel = _planted(course, "planted_failure.ipynb", [
+        "import warnings, sys\nwarnings.warn('only a warning')\nprint('to stderr', file=sys.stderr)",
+        "1 / 0",
+        "print('never runs')",
+    ])
+    lab = bl.Lab(course.browser, course.base, course.token, rel, course.root)
+    try:
+        lab.run_all()
+        errors = lab.error_outputs()
+        assert len(errors) == 1 and "ZeroDivisionError" in errors[0], errors
+        assert lab.unexecuted_cells() == [2]
+    finally:
+        lab.close()
+
+
+def test_error_detector_ignores_warnings_and_sees_check_failures(course):
+    rel = _planted(course, "planted_check.ipynb", [
+        "import warnings\nwarnings.warn('only a warning')",
+        "import numpy as np\nfrom course_lib import checks\n"
+        "checks.check_mse(lambda a, b: np.sum((a - b) ** 2))",
+    ])
+    lab = bl.Lab(course.browser, course.base, course.token, rel, course.root)
+    try:
+        lab.run_all()
+        errors = lab.error_outputs()
+        assert len(errors) == 1 and errors[0].startswith("✗ check_mse failed"), errors
+    finally:
+        lab.close()
+
+
+def test_figure_counter_sees_figures_that_are_not_drawn(course):
+    """The figure assertion can fail: a kernel on a non-drawing backend shows no figure."""
+    rel = _planted(course, "planted_agg.ipynb", [
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3]); plt.show()",
+        "plt.switch_backend('agg')\nplt.plot([3, 2, 1]); plt.show()",
+    ])
+    lab = bl.Lab(course.browser, course.base, course.token, rel, course.root)
+    try:
+        lab.run_all()
+        assert lab.rendered_figures() == 1     # the second figure was never drawn
+    finally:
+        lab.close()
+
+
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_on_the_students_path(course, source):
+    rel = f"work/notebooks/{source.name}"
+    path = course.root / rel
+    committed = bl.count_committed_figures(source)
+    lab = bl.Lab(course.browser, course.base, course.token, rel, course.root)
+    try:
+        lab.clear_all_outputs()
+        seconds = lab.run_all()
+        errors = lab.error_outputs()
+        assert not errors, f"{source.name}: error output in the browser:\n" + "\n".join(errors)[:3000]
+        assert not lab.unexecuted_cells(), f"{source.name}: cells left unexecuted after Run All"
+        shown = lab.rendered_figures()
+        assert shown >= committed, f"{source.name}: {shown} figures rendered, {committed} committed"
+        widget = lab.main_widget()
         latencies = []
-        for key in ("ArrowRight", "ArrowLeft", "ArrowRight", "ArrowLeft", "ArrowRight"):
-            latencies.append(_move_slider(page, widget, key))
-        median = statistics.median(latencies)
-        print(f"\n{path.stem}: slider → new figure {median:.0f} ms median "
-              f"({', '.join(f'{x:.0f}' for x in latencies)} ms)")
+        for key in ("ArrowRight", "ArrowLeft", "ArrowRight"):
+            before = lab.widget_image(widget)
+            latencies.append(lab.move_slider(widget, key))
+            assert lab.widget_image(widget) != before, f"{source.name}: the figure did not change"
+        line = (f"{source.stem}: run all {seconds:.0f} s, {shown} figures shown "
+                f"({committed} committed), slider → new figure "
+                f"{statistics.median(latencies):.0f} ms median (not a test: see make bench)")
+        print("\n" + line)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        widget.screenshot(path=str(ARTIFACTS / f"{path.stem}.png"))
+        with open(ARTIFACTS / "notebooks.txt", "a") as log:
+            log.write(line + "\n")
+        widget.screenshot(path=str(ARTIFACTS / f"{source.stem}.png"))
         if os.environ.get("UPDATE_SCREENSHOTS"):
             shots = ROOT / "docs" / "screenshots"
             shots.mkdir(parents=True, exist_ok=True)
-            shutil.copy(ARTIFACTS / f"{path.stem}.png", shots / f"{path.stem}.png")
-        assert median < LATENCY_TARGET_MS, f"{path.name}: median slider latency {median:.0f} ms ≥ {LATENCY_TARGET_MS} ms"
+            shutil.copy(ARTIFACTS / f"{source.stem}.png", shots / f"{source.stem}.png")
+        lab.save()
+        saved = bl.count_committed_figures(path)
+        assert saved >= committed, f"{source.name}: the saved file holds {saved} figures, {committed} committed"
+        assert not bl.error_outputs_in_file(path)
     except BaseException:   # pytest.fail raises a BaseException
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{path.stem}-failure.png"), full_page=True)
+        _artifact(lab, source.stem)
         raise
     finally:
-        page.close()
-    assert _digest([path, path.with_suffix(".py")]) == before, \
-        f"the browser test modified {path.name} in the repository (autosave must stay off)"
+        lab.close()
+
+
+def _code_cell_index(lab, marker):
+    for i, text in enumerate(lab.cell_texts()):
+        if marker in text:
+            return i
+    raise AssertionError(f"no cell contains {marker!r}")
+
+
+WRONG_FORWARD = '''def dropout_forward(x, p, training, rng):
+    if not training:
+        return x, np.ones_like(x)
+    mask = (rng.random(x.shape) < p) / (1 - p)
+    return x * mask, mask'''
+RIGHT_FORWARD = WRONG_FORWARD.replace("< p)", ">= p)")
+
+
+def test_exercise_check_shows_the_hint_not_the_checker(course):
+    rel = "work/exercises/05_dropout.ipynb"
+    lab = bl.Lab(course.browser, course.base, course.token, rel, course.root)
+    try:
+        setup = _code_cell_index(lab, "from course_lib import checks")
+        lab.run_cell(setup)
+        solution = _code_cell_index(lab, "def dropout_forward")
+        check = _code_cell_index(lab, "checks.check_dropout_forward(dropout_forward)")
+        lab.set_cell_source(solution, WRONG_FORWARD)
+        lab.run_cell(solution)
+        shown = "\n".join(lab.run_cell(check))
+        assert "✗ check_dropout_forward failed" in shown and "KEEP" in shown, shown
+        assert "to reproduce:" in shown
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        lab.cell(check).screenshot(path=str(ARTIFACTS / "exercise-05-hint.png"))
+        for checker_text in ("course_lib/checks", "Traceback", "def ", "fail("):
+            assert checker_text not in shown, f"checker internals shown: {checker_text!r}\n{shown}"
+        lab.set_cell_source(solution, RIGHT_FORWARD)
+        lab.run_cell(solution)
+        shown = "\n".join(lab.run_cell(check))
+        assert "✓ dropout_forward: all checks passed." in shown, shown
+    except BaseException:
+        _artifact(lab, "exercise-05")
+        raise
+    finally:
+        lab.close()
+
+
+def test_the_students_path_writes_only_into_work(course):
+    """Saving, running and editing happened in work/ of the copy: the copy's course files are
+    unchanged, and nothing of the test reached this working tree."""
+    copy_now = _tracked_digests(course.root)
+    changed_in_copy = [p for p, d in course.before.items() if copy_now.get(p) != d]
+    assert not changed_in_copy, f"the student's path modified course files: {changed_in_copy[:5]}"
+    planted = [p for p in ROOT.rglob("planted_*.ipynb") if ".venv" not in p.parts]
+    assert not planted, f"files of the test appeared in the working tree: {planted}"
