@@ -83,7 +83,7 @@ def l2_flat_grads(params, lam):
     return value, [g.ravel() for g in grads]
 
 
-@pytest.mark.parametrize("wrong, match", [
+L2_MISTAKES = [
     (penalty(lambda w, lam: 0.5 * lam * np.sum(w * w), lambda w, lam: lam * w,
              bias_value=lambda b, lam: 0.5 * lam * np.sum(b * b)), "includes the biases"),
     (penalty(lambda w, lam: 0.5 * lam * np.sum(w * w), lambda w, lam: lam * w,
@@ -108,7 +108,10 @@ def l2_flat_grads(params, lam):
     (l2_flat_grads, "shape"),
     (lambda params, lam: None, "tuple \\(value, grads\\)"),
     (lambda params, lam: (None, []), "None"),
-])
+]
+
+
+@pytest.mark.parametrize("wrong, match", L2_MISTAKES)
 def test_l2_mistakes(wrong, match):
     message = hint(checks.check_l2_penalty, wrong, match=match)
     assert_hides(message, penalty_values("l2"))
@@ -123,7 +126,7 @@ def l1_divide(params, lam):
     return value, [lam * p.data / np.abs(p.data) if p.data.ndim >= 2 else g for p, g in zip(params, grads)]
 
 
-@pytest.mark.parametrize("wrong, match", [
+L1_MISTAKES = [
     (penalty(lambda w, lam: lam * np.sum(np.abs(w)), lambda w, lam: lam * np.sign(w),
              bias_value=lambda b, lam: lam * np.sum(np.abs(b))), "includes the biases"),
     (penalty(lambda w, lam: lam * np.sum(np.abs(w)), lambda w, lam: lam * np.sign(w),
@@ -142,7 +145,10 @@ def l1_divide(params, lam):
     (penalty(lambda w, lam: lam * np.sum(np.abs(w)), lambda w, lam: 0.5 * lam * np.sign(w)),
      "is not lam \\* sign"),
     (l2_into_grad, "wrote into p.grad"),
-])
+]
+
+
+@pytest.mark.parametrize("wrong, match", L1_MISTAKES)
 def test_l1_mistakes(wrong, match):
     message = hint(checks.check_l1_penalty, wrong, match=match)
     assert_hides(message, penalty_values("l1"))
@@ -186,7 +192,7 @@ def test_max_norm_accepts_the_library_on_a_copy(capsys):
     passes(capsys, checks.check_max_norm, via_library, name="max_norm")
 
 
-@pytest.mark.parametrize("wrong, match", [
+MAX_NORM_MISTAKES = [
     (lambda W, c: max_norm_ok(W.T, c).T, "ROWS"),
     (lambda W, c: W * (c / np.linalg.norm(W, axis=0)), "also those that were inside"),
     (lambda W, c: W * np.where(np.linalg.norm(W, axis=0) > c, 1 / np.linalg.norm(W, axis=0), 1.0),
@@ -200,7 +206,10 @@ def test_max_norm_accepts_the_library_on_a_copy(capsys):
     (lambda W, c: 0.9 * max_norm_ok(W, c), "not W with its too-long columns"),
     (lambda W, c: W * np.where(np.linalg.norm(W, axis=0) > c, 0.99 * c / np.linalg.norm(W, axis=0) + 0.1, 1.0),
      "still have a norm above c"),
-])
+]
+
+
+@pytest.mark.parametrize("wrong, match", MAX_NORM_MISTAKES)
 def test_max_norm_mistakes(wrong, match):
     message = hint(checks.check_max_norm, wrong, match=match)
     refs = [reg._scale_columns(W, c) for W, c, _ in reg._maxnorm_cases()]
@@ -215,7 +224,7 @@ def test_max_norm_lets_the_students_error_through():
 # ------------------------------------------------------------------ early stopping
 
 def stopper(compare="best", offset=0, reset=True, copy="arrays", restore="in place",
-            returns=True, best_epoch_shift=0, attributes=True):
+            returns=True, best_epoch_shift=0, attributes=True, snapshot_on_equal=False):
     """An EarlyStopping class with one planted variation."""
     class Stopper:
         def __init__(self, patience):
@@ -228,8 +237,9 @@ def stopper(compare="best", offset=0, reset=True, copy="arrays", restore="in pla
 
         def update(self, epoch, val_loss, weights):
             best = self.best_loss if attributes else self.lowest
-            improved = val_loss < (best if compare == "best" else self.prev)
-            if val_loss < best:
+            improved = {"best": val_loss < best, "best or equal": val_loss <= best,
+                        "last": val_loss < self.prev}[compare]
+            if val_loss < best or (snapshot_on_equal and val_loss == best):
                 if attributes:
                     self.best_loss, self.best_epoch = val_loss, epoch + best_epoch_shift
                 else:
@@ -281,7 +291,7 @@ def test_early_stopping_variants_are_told_apart():
     assert len(set(signatures)) == len(signatures), signatures
 
 
-@pytest.mark.parametrize("wrong, match", [
+STOPPER_MISTAKES = [
     (stopper(offset=1), "one epoch too late"),
     (stopper(offset=-1), "one epoch too early"),
     (stopper(compare="last"), "PREVIOUS epoch's. An improvement"),
@@ -296,7 +306,12 @@ def test_early_stopping_variants_are_told_apart():
     (stopper(copy="dict"), "copies only the dict"),
     (stopper(restore="rebind"), "replaced the dict's entries"),
     (stopper(restore="nothing"), "did not change the weights"),
-])
+    (stopper(compare="best or equal"), "EQUAL to the best as an improvement"),
+    (stopper(snapshot_on_equal=True), "only EQUALS the best"),
+]
+
+
+@pytest.mark.parametrize("wrong, match", STOPPER_MISTAKES)
 def test_early_stopping_mistakes(wrong, match):
     hint(checks.check_early_stopping, wrong, match=match)
 
@@ -326,7 +341,7 @@ def test_smooth_labels_passes_the_reference(capsys):
     passes(capsys, checks.check_smooth_labels, smooth_ok, name="smooth_labels")
 
 
-@pytest.mark.parametrize("wrong, match", [
+SMOOTH_MISTAKES = [
     (lambda y, k, a: (1 - a) * np.eye(k)[y] + a / (k - 1) * (1 - np.eye(k)[y]), "alpha / \\(K - 1\\)"),
     (lambda y, k, a: (1 - a) * np.eye(k)[y], "only the gold class"),
     (lambda y, k, a: np.eye(k)[y] + a / k, "without scaling"),
@@ -337,7 +352,10 @@ def test_smooth_labels_passes_the_reference(capsys):
     (smooth_in_place, "changed y in place"),
     (lambda y, k, a: (1 - a) * np.eye(k)[y] + a / (k - 1), "do not sum to 1"),
     (lambda y, k, a: np.roll(smooth_ok(y, k, a), 1, axis=1), "does not return"),
-])
+]
+
+
+@pytest.mark.parametrize("wrong, match", SMOOTH_MISTAKES)
 def test_smooth_labels_mistakes(wrong, match):
     message = hint(checks.check_smooth_labels, wrong, match=match)
     assert_hides(message, [np.unique(smooth_ok(y, k, a)) for y, k, a in reg._SMOOTH_CASES][0])
@@ -372,3 +390,210 @@ def test_ensemble_variance_passes_good_predictions(capsys):
 def test_ensemble_variance_mistakes(prediction, match):
     message = hint(checks.check_ensemble_variance, prediction, match=match)
     assert_hides(message, [0.36 / 8])
+
+
+# ------------------------------------------------------------ sharper diagnoses
+
+def test_early_stopping_told_apart_with_the_tie_and_hints_paste_into_a_cell():
+    assert reg._told_apart(reg._SEQUENCES)
+    message = hint(checks.check_early_stopping, stopper(compare="best or equal"), match="strictly below")
+    code = message.split("to reproduce: ", 1)[1]
+    namespace = {"np": np, "checks": checks, "EarlyStopping": stopper(compare="best or equal")}
+    exec(compile(code.replace("checks.regularization.run_stopper", "result = checks.regularization.run_stopper"),
+                 "<hint>", "exec"), namespace)
+    stopper_obj, stop, weights = namespace["result"]
+    assert stop != reg._stop_epoch(reg._SEQUENCES[0][0], reg._SEQUENCES[0][1])
+
+
+def test_run_stopper_names_a_return_value_that_is_not_a_bool():
+    with pytest.raises(TypeError, match="True \\(stop now\\) or False"):
+        reg.run_stopper(stopper(returns=False), [1.0, 0.9], 2)
+
+
+def test_penalties_with_the_weights_found_by_position_fail_a_hidden_test():
+    """Every other parameter is a weight in the public lists (W, b, W, b); a model with a
+    BatchNorm layer has the 1-D gamma and beta in between."""
+    def by_position(params, lam):
+        value, grads = 0.0, []
+        for i, p in enumerate(params):
+            value += 0.5 * lam * np.sum(p.data ** 2) if i % 2 == 0 else 0.0
+            grads.append(lam * p.data if i % 2 == 0 else np.zeros_like(p.data))
+        return value, grads
+    checks.check_l2_penalty(by_position)                        # passes the public check …
+    for seed in HIDDEN_SEEDS:
+        arrays = reg.penalty_cases(seed)[0][0]
+        assert any(a.ndim == 1 and b.ndim == 1 for a, b in zip(arrays, arrays[1:]))   # gamma, beta
+        hidden_hint(checks.check_l2_penalty, by_position, seed, "by their position")
+
+
+# ------------------------------------------------------------------ hidden tests
+
+from course_lib.checks._common import hidden_mode                  # noqa: E402
+from _hiddencheck import HIDDEN_SEEDS, assert_advice_form, hidden_hint   # noqa: E402
+
+# (a constant gradient 0.37 for the biases: 0.3 is one of the hidden strengths, where it would
+# look like lam * sign(b))
+L2_HIDDEN_MISTAKES = [(w, m) for w, m in L2_MISTAKES if m != "must be all zeros"] + [
+    (penalty(lambda w, lam: 0.5 * lam * np.sum(w * w), lambda w, lam: lam * w,
+             bias_grad=lambda b, lam: 0.37 + 0 * b), "must be all zeros")]
+
+
+def hidden_penalty_values(seed, kind):
+    out = []
+    for arrays, lam in reg.penalty_cases(seed):
+        weights = [a for a in arrays if a.ndim >= 2]
+        if kind == "l2":
+            out.append(0.5 * lam * sum(np.sum(w * w) for w in weights))
+        else:
+            out.append(lam * sum(np.sum(np.abs(w)) for w in weights))
+    return out
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS + (1, 2, 3, 4, 5))
+def test_hidden_variants_pass_the_references(capsys, seed):
+    checks.check_l2_penalty(l2_ok, seed=seed)
+    checks.check_l1_penalty(l1_ok, seed=seed)
+    checks.check_max_norm(max_norm_ok, seed=seed)
+    checks.check_early_stopping(stopper(), seed=seed)
+    checks.check_smooth_labels(smooth_ok, seed=seed)
+    assert capsys.readouterr().out.count("✓") == 5
+
+
+def test_hidden_inputs_stay_in_the_regime():
+    for seed in range(40):
+        sequences = reg.stopping_sequences(seed)
+        assert reg._told_apart(sequences)
+        ties = [len(set(l)) < len(l) for l, _ in sequences]
+        assert ties == [False, False, True]
+        for W, c, _ in reg._maxnorm_cases(seed)[:2]:
+            norms = np.linalg.norm(W, axis=0)
+            assert norms.min() < c < norms.max() and np.abs(W).max() > c and W.shape[0] != W.shape[1]
+        for y, k, alpha in reg.smoothing_cases(seed):
+            assert y.max() < k - 1 and len(y) != k
+        for arrays, lam in reg.penalty_cases(seed):
+            assert any(np.any(a == 0) for a in arrays if a.ndim >= 2)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", L2_HIDDEN_MISTAKES)
+def test_hidden_l2_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_l2_penalty, wrong, seed, match)
+    assert_advice_form(message, "l2_penalty")
+    assert_hides(message, hidden_penalty_values(seed, "l2"))
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", L1_MISTAKES)
+def test_hidden_l1_catches_the_same_mistakes(seed, wrong, match):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        message = hidden_hint(checks.check_l1_penalty, wrong, seed, match)
+    assert_advice_form(message, "l1_penalty")
+    assert_hides(message, hidden_penalty_values(seed, "l1"))
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", MAX_NORM_MISTAKES)
+def test_hidden_max_norm_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_max_norm, wrong, seed, match)
+    assert_advice_form(message, "max_norm")
+    refs = [reg._scale_columns(W, c) for W, c, _ in reg._maxnorm_cases(seed)]
+    assert_hides(message, np.concatenate([r.ravel() for r in refs]))
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", STOPPER_MISTAKES + [(NeverStops, "never returned True")])
+def test_hidden_early_stopping_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_early_stopping, wrong, seed, match)
+    assert_advice_form(message, "EarlyStopping")
+    for losses, _ in reg.stopping_sequences(seed):
+        assert f"{losses[1]:g}" not in message            # no validation loss of the hidden curves
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", SMOOTH_MISTAKES)
+def test_hidden_smooth_labels_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_smooth_labels, wrong, seed, match)
+    assert_advice_form(message, "smooth_labels")
+    assert_hides(message, np.concatenate([np.unique(smooth_ok(y, k, a)) for y, k, a in reg.smoothing_cases(seed)]))
+
+
+def test_public_messages_name_the_function_and_start_a_sentence():
+    for check, mistakes, name in ((checks.check_l2_penalty, L2_MISTAKES, "l2_penalty"),
+                                  (checks.check_l1_penalty, L1_MISTAKES, "l1_penalty"),
+                                  (checks.check_max_norm, MAX_NORM_MISTAKES, "max_norm"),
+                                  (checks.check_early_stopping, STOPPER_MISTAKES, "EarlyStopping"),
+                                  (checks.check_smooth_labels, SMOOTH_MISTAKES, "smooth_labels")):
+        for wrong, match in mistakes:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                assert_advice_form(hint(check, wrong, match=match), name)
+
+
+def test_hard_coded_answers_fail_the_hidden_tests():
+    answers = {lam: l2_ok([cl_param(a) for a in arrays], lam) for arrays, lam in reg._CASES}
+    l1_answers = {lam: l1_ok([cl_param(a) for a in arrays], lam) for arrays, lam in reg._CASES}
+    norm_answers = {(W.shape, c): max_norm_ok(W, c) for W, c, _ in reg._maxnorm_cases()}
+    smooth_answers = {(len(y), k, a): smooth_ok(y, k, a) for y, k, a in reg._SMOOTH_CASES}
+    stops = {(tuple(l[:3]), p): reg._stop_epoch(l, p) for l, p in reg._SEQUENCES}
+
+    class Memorized:
+        """Stops at the public sequences' stop epochs, recognised by their first losses."""
+        def __init__(self, patience):
+            self.patience, self.seen, self.best_loss, self.best_epoch, self.snap = patience, [], np.inf, None, None
+
+        def update(self, epoch, val_loss, weights):
+            self.seen.append(val_loss)
+            if val_loss < self.best_loss:
+                self.best_loss, self.best_epoch = val_loss, epoch
+                self.snap = {k: v.copy() for k, v in weights.items()}
+            return epoch == stops.get((tuple(self.seen[:3]), self.patience), 5)
+
+        def restore(self, weights):
+            for k, v in self.snap.items():
+                weights[k][...] = v
+
+    fakes = [(checks.check_l2_penalty, lambda params, lam: answers.get(lam, answers[0.1])),
+             (checks.check_l1_penalty, lambda params, lam: l1_answers.get(lam, l1_answers[0.1])),
+             (checks.check_max_norm, lambda W, c: norm_answers.get((W.shape, c), W)),
+             (checks.check_smooth_labels, lambda y, k, a: smooth_answers.get((len(y), k, a), np.eye(k)[y])),
+             (checks.check_early_stopping, Memorized)]
+    for check, fake in fakes:
+        check(fake)                                              # fools the public check …
+        for seed in HIDDEN_SEEDS:
+            with pytest.raises(AssertionError):
+                check(fake, seed=seed)                           # … not a hidden one
+
+
+def cl_param(a):
+    import course_lib as cl
+    return cl.Parameter(a)
+
+
+@pytest.mark.parametrize("check", [checks.check_l2_penalty, checks.check_l1_penalty, checks.check_max_norm,
+                                   checks.check_smooth_labels])
+def test_hidden_variants_let_the_students_error_through(check):
+    with hidden_mode(), pytest.raises(ValueError, match="my own bug"):
+        check(raises_own_error, seed=HIDDEN_SEEDS[0])
+
+
+def test_hidden_early_stopping_lets_the_students_error_through():
+    class Broken:
+        def __init__(self, patience):
+            raise ValueError("my own bug")
+    with hidden_mode(), pytest.raises(ValueError, match="my own bug"):
+        checks.check_early_stopping(Broken, seed=HIDDEN_SEEDS[0])
+
+
+def test_the_prediction_declares_why_it_has_no_hidden_variant():
+    assert checks.check_ensemble_variance.hidden is False
+    assert "scenario" in checks.check_ensemble_variance.hidden_why
+    for check in (checks.check_l2_penalty, checks.check_l1_penalty, checks.check_max_norm,
+                  checks.check_early_stopping, checks.check_smooth_labels):
+        assert check.hidden is True
+
+
+def test_l1_with_the_weights_found_by_position_fails_a_hidden_test():
+    def by_position(params, lam):
+        return (sum(lam * np.sum(np.abs(p.data)) for p in params[0::2]),
+                [lam * np.sign(p.data) if i % 2 == 0 else np.zeros_like(p.data) for i, p in enumerate(params)])
+    checks.check_l1_penalty(by_position)
+    hidden_hint(checks.check_l1_penalty, by_position, HIDDEN_SEEDS[0], "by their position")
