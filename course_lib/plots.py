@@ -261,3 +261,179 @@ def plot_reliability(probs, y, bins=15, ax=None, label=None, color=None, title=N
     counts_ax.set_ylabel("count", fontsize=10)
     counts_ax.tick_params(labelsize=9)
     return ax
+
+
+# --- activation statistics during training (diagnostics.ActivationStats, notebooks 01-02) ----
+
+def _stats_layers(stats, layers):
+    layers = stats.layers if layers is None else list(layers)
+    unknown = [i for i in layers if i not in stats.layers]
+    if unknown:
+        raise ValueError(f"these layers were not recorded: {unknown}; recorded: {stats.layers}")
+    if not len(stats):
+        raise ValueError("the ActivationStats has no recorded step yet: train with "
+                         "fit(..., callbacks=[stats]) first")
+    return layers
+
+
+def _depth_colors(n):
+    import matplotlib.pyplot as plt
+    # viridis without its pale yellow end, which is hard to see on white
+    return plt.cm.viridis(np.linspace(0.0, 0.85, max(n, 1)))
+
+
+def _depth_key(ax, stats, layers, colors):
+    """A legend for a few layers; a colour bar of the layer index for many."""
+    if len(layers) <= 6:
+        ax.legend(fontsize=9, title="layer", title_fontsize=9)
+        return
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+    cmap = mpl.colors.ListedColormap(colors)
+    norm = mpl.colors.BoundaryNorm(np.arange(len(layers) + 1) - 0.5, len(layers))
+    bar = plt.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.02)
+    step = max(1, len(layers) // 6)
+    bar.set_ticks(np.arange(0, len(layers), step))
+    bar.set_ticklabels([str(layers[k]) for k in range(0, len(layers), step)])
+    bar.set_label("layer index (depth)", fontsize=9)
+    bar.ax.tick_params(labelsize=9)
+
+
+def _plain_log_formatter(**kw):
+    from matplotlib.ticker import LogFormatter
+
+    class PlainLogFormatter(LogFormatter):
+        # LogFormatter decides which ticks get a label; the label itself is printed with %g
+        def _num_to_string(self, x, vmin, vmax):
+            return f"{x:g}"
+    return PlainLogFormatter(**kw)
+
+
+def plot_activation_stats(stats, axes=None, layers=None, log_std=True, title=None):
+    """Per-layer mean (left) and std (right) of the activations over the training steps.
+
+    One line per layer, coloured by depth (dark = near the input). ``log_std``: log scale for
+    the std, where a collapse to 1e-6 or an explosion shows. Returns the two axes.
+    Introduced in notebooks/01_activations.ipynb.
+    """
+    layers = _stats_layers(stats, layers)
+    if axes is None:
+        import matplotlib.pyplot as plt
+        _, axes = plt.subplots(1, 2, figsize=(8.4, 3.2), constrained_layout=True)
+    colors = _depth_colors(len(layers))
+    for kind, ax in zip(("mean", "std"), axes):
+        values = getattr(stats, kind)
+        for i, c in zip(layers, colors):
+            ax.plot(stats.steps, values[i], color=c, lw=1.3, label=str(i))
+        ax.set_xlabel("training step")
+        ax.set_ylabel(f"activation {kind}")
+    if log_std:
+        axes[1].set_yscale("log")
+        # plain numbers (0.3, 2) instead of 3x10^-1, also on the minor ticks of a short range
+        axes[1].yaxis.set_major_formatter(_plain_log_formatter())
+        axes[1].yaxis.set_minor_formatter(_plain_log_formatter(minor_thresholds=(2, 0.5)))
+    axes[0].axhline(0.0, color="0.6", lw=0.8, zorder=0)
+    _depth_key(axes[1], stats, layers, colors)
+    if title:
+        axes[0].figure.suptitle(title, fontsize=11)
+    return axes
+
+
+def plot_colorful_dimension(stats, axes=None, layers=None, ncols=4, cmap="viridis", title=None):
+    """fast.ai's "colorful dimension": for each layer an image of its activation histogram
+    over training, x = step, y = activation value, colour = log(1 + count) in that bin.
+
+    The bin edges are fixed per layer (``stats.edges``), so each column is one step's
+    histogram. Bright rows at the edges of a tanh layer are saturation; a thin bright line at
+    0 is a collapsed (or, for ReLU, a dead) layer. The colour scale is shared by the layers.
+    A panel says how much of the activations fell outside its range when that exceeds 1%.
+    Returns the axes (one per layer).
+    Introduced in notebooks/01_activations.ipynb.
+    """
+    layers = _stats_layers(stats, layers)
+    import matplotlib.pyplot as plt
+    if axes is None:
+        ncols = max(1, min(ncols, len(layers)))
+        nrows = -(-len(layers) // ncols)
+        fig, grid = plt.subplots(nrows, ncols, figsize=(8.4, 0.4 + 2.0 * nrows), squeeze=False,
+                                 sharex=True, constrained_layout=True)
+        axes = list(grid.ravel())
+        for ax in axes[len(layers):]:
+            ax.set_visible(False)
+        axes = axes[: len(layers)]
+    else:
+        axes = list(np.ravel(axes))
+        if len(axes) < len(layers):
+            raise ValueError(f"plot_colorful_dimension: {len(layers)} layers need as many axes, "
+                             f"got {len(axes)}")
+    images = {i: np.log1p(stats.hist[i].T.astype(np.float64)) for i in layers}
+    vmax = max(float(img.max()) for img in images.values()) or 1.0
+    steps = stats.steps
+    x0, x1 = (steps[0] - 0.5, steps[-1] + 0.5) if len(steps) > 1 else (steps[0] - 0.5, steps[0] + 0.5)
+    im = None
+    for ax, i in zip(axes, layers):
+        lo, hi = stats.ranges[i]
+        im = ax.imshow(images[i], origin="lower", aspect="auto", cmap=cmap, vmin=0.0, vmax=vmax,
+                       extent=(x0, x1, lo, hi), interpolation="nearest")
+        ax.set_title(stats.names[i][:24], fontsize=9)
+        ax.tick_params(labelsize=9)
+        worst = float(np.nanmax(stats.outside[i]))
+        if worst > 0.01:
+            ax.text(0.02, 0.96, f"up to {100 * worst:.0f}% outside", transform=ax.transAxes,
+                    fontsize=9, va="top", color="white")
+    for ax in axes:
+        if ax.get_subplotspec() is not None and ax.get_subplotspec().is_last_row():
+            ax.set_xlabel("training step", fontsize=9)
+        if ax.get_subplotspec() is not None and ax.get_subplotspec().is_first_col():
+            ax.set_ylabel("activation", fontsize=9)
+    bar = plt.colorbar(im, ax=axes, shrink=0.9, pad=0.02)
+    bar.set_label("log(1 + count)", fontsize=9)
+    bar.ax.tick_params(labelsize=9)
+    if title:
+        axes[0].figure.suptitle(title, fontsize=11)
+    return axes
+
+
+def plot_dead_saturated(stats, ax=None, layers=None, which="auto", title=None):
+    """Share of dead units (ReLU layers) and/or saturated outputs (tanh, sigmoid) per layer
+    over the training steps, in %.
+
+    ``which``: "dead", "saturated" or "auto" (each layer's own kind: dead for ReLU,
+    saturated for tanh/sigmoid; layers with neither are left out). Dead is the per-batch
+    reading of ActivationStats (a unit silent on that mini-batch). When both kinds are drawn,
+    solid lines are dead and dashed ones saturated. Returns the axes.
+    Introduced in notebooks/01_activations.ipynb.
+    """
+    layers = _stats_layers(stats, layers)
+    if which not in ("auto", "dead", "saturated"):
+        raise ValueError(f"plot_dead_saturated: which must be 'auto', 'dead' or 'saturated', "
+                         f"got {which!r}")
+    kinds = ("dead", "saturated") if which == "auto" else (which,)
+    curves = [(i, kind) for i in layers for kind in kinds
+              if not np.all(np.isnan(getattr(stats, kind)[i]))]
+    if not curves:
+        raise ValueError(f"plot_dead_saturated: none of the layers {layers} has a {which} "
+                         f"reading (dead: ReLU layers; saturated: tanh and sigmoid)")
+    if ax is None:
+        import matplotlib.pyplot as plt
+        _, ax = plt.subplots(figsize=(8.4, 3.2), constrained_layout=True)
+    both = len({kind for _, kind in curves}) == 2
+    colors = _depth_colors(len(layers))
+    for i, kind in curves:
+        style = "--" if both and kind == "saturated" else "-"
+        ax.plot(stats.steps, 100 * getattr(stats, kind)[i], style, lw=1.3,
+                color=colors[layers.index(i)], label=f"{i} {kind}" if both else str(i))
+    drawn = [i for i, _ in curves]
+    ax.set_xlabel("training step")
+    ax.set_ylabel("dead (—) / saturated (- -), %" if both else
+                  ("dead units (%)" if curves[0][1] == "dead" else "saturated outputs (%)"))
+    ax.set_ylim(-2, 102)
+    shown = sorted(set(drawn))
+    if len(shown) <= 6:
+        ax.legend(fontsize=9, ncol=2 if len(drawn) > 3 else 1, title=None if both else "layer",
+                  title_fontsize=9)
+    else:
+        _depth_key(ax, stats, shown, colors[[layers.index(i) for i in shown]])
+    if title:
+        ax.set_title(title, fontsize=11)
+    return ax
