@@ -718,6 +718,60 @@ def averaging_torch(torch, config, inputs):
 
 
 # ---------------------------------------------------------------------------------------------
+# LayerNorm over the feature axis, and nn.Linear's own default initialization
+# ---------------------------------------------------------------------------------------------
+
+def layernorm_cases():
+    """torch's weight/bias are course_lib's gamma/beta; one forward and one backward pass."""
+    for shape, eps in [((1, 5), 1e-5), ((6, 4), 1e-5), ((9, 7), 0.1)]:
+        r = np.random.default_rng(40 + sum(shape))
+        x = 2.0 * r.standard_normal(shape) + 0.5
+        dout = r.standard_normal(shape)
+        gamma, beta = r.uniform(0.5, 1.5, shape[1]), r.standard_normal(shape[1])
+        for affine in (True, False):
+            inputs = {"x": x, "dout": dout} | ({"gamma": gamma, "beta": beta} if affine else {})
+            yield (f"{shape_id(shape)} eps={eps}{'' if affine else ' elementwise_affine=False'}",
+                   {"eps": eps, "elementwise_affine": affine}, inputs)
+
+
+def layernorm_torch(torch, config, inputs):
+    d = inputs["x"].shape[1]
+    ln = torch.nn.LayerNorm(d, eps=config["eps"], elementwise_affine=config["elementwise_affine"],
+                            dtype=torch.float64)
+    if config["elementwise_affine"]:
+        copy_into(torch, ln.weight, inputs["gamma"])
+        copy_into(torch, ln.bias, inputs["beta"])
+    out, dx = forward_backward(torch, ln, inputs["x"], inputs["dout"])
+    outputs = {"out": out, "dx": dx}
+    if config["elementwise_affine"]:
+        outputs |= {"dgamma": ln.weight.grad, "dbeta": ln.bias.grad}
+    return outputs
+
+
+DECILES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+
+
+def linear_default_cases():
+    """nn.Linear's reset_parameters: weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    Statistics of one seeded draw (the values themselves come from torch's generator)."""
+    for fan_in, fan_out in [(600, 250), (3, 20000)]:
+        yield f"Linear({fan_in}, {fan_out})", {"fan_in": fan_in, "fan_out": fan_out, "seed": 0}, {}
+
+
+def linear_default_torch(torch, config, inputs):
+    """For weight and bias: mean, std, max |value| and the deciles of value * sqrt(fan_in)
+    (U(-1, 1) if the bound is right)."""
+    torch.manual_seed(config["seed"])
+    layer = torch.nn.Linear(config["fan_in"], config["fan_out"], dtype=torch.float64)
+    outputs = {}
+    for name, param in (("W", layer.weight), ("b", layer.bias)):
+        v = param.detach().numpy().ravel()
+        outputs |= {f"{name}_mean": v.mean(), f"{name}_std": v.std(), f"{name}_max_abs": np.abs(v).max(),
+                    f"{name}_deciles": np.quantile(v * math.sqrt(config["fan_in"]), DECILES)}
+    return outputs
+
+
+# ---------------------------------------------------------------------------------------------
 # the registry: one entry per family (add yours at the end)
 # ---------------------------------------------------------------------------------------------
 
@@ -741,6 +795,8 @@ FAMILIES = [
     Family("max_norm", max_norm_cases, max_norm_torch),
     Family("schedule", schedule_cases, schedule_torch),
     Family("averaging", averaging_cases, averaging_torch),
+    Family("layernorm", layernorm_cases, layernorm_torch),
+    Family("linear_default", linear_default_cases, linear_default_torch),
 ]
 FAMILY = {family.name: family for family in FAMILIES}
 

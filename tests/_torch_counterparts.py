@@ -387,6 +387,47 @@ def averaging(case):
 
 
 # ---------------------------------------------------------------------------------------------
+# LayerNorm, and nn.Linear's default initialization (cl.Linear(init="torch_default"))
+# ---------------------------------------------------------------------------------------------
+
+def layernorm(case):
+    c, inputs = case.config, case.inputs
+    ln = cl.LayerNorm(inputs["x"].shape[1], eps=c["eps"], elementwise_affine=c["elementwise_affine"])
+    if c["elementwise_affine"]:
+        ln.gamma.data[:], ln.beta.data[:] = inputs["gamma"], inputs["beta"]
+    out = ln.forward(inputs["x"])
+    outputs = {"out": out, "dx": ln.backward(inputs["dout"])}
+    if c["elementwise_affine"]:
+        outputs |= {"dgamma": ln.gamma.grad, "dbeta": ln.beta.grad}
+    return outputs
+
+
+def linear_default(case):
+    c = case.config
+    layer = cl.Linear(c["fan_in"], c["fan_out"], init="torch_default", rng=c["seed"])
+    outputs = {}
+    for name, v in (("W", layer.W.data.ravel()), ("b", layer.b.data)):
+        outputs |= {f"{name}_mean": v.mean(), f"{name}_std": v.std(), f"{name}_max_abs": np.abs(v).max(),
+                    f"{name}_deciles": np.quantile(v * math.sqrt(c["fan_in"]), refs.DECILES)}
+    return outputs
+
+
+def _linear_default_tolerance(case, name):
+    """Two independent samples of n uniforms on [-a, a], a = 1/sqrt(fan_in); ~6 sigma of the
+    difference between their statistics (the draws are seeded, so this never flakes)."""
+    fan_in, fan_out = case.config["fan_in"], case.config["fan_out"]
+    n = fan_in * fan_out if name.startswith("W") else fan_out
+    a = 1.0 / math.sqrt(fan_in)
+    if name.endswith("_mean"):
+        return 0.0, 6 * math.sqrt(2 / n) * a / math.sqrt(3)
+    if name.endswith("_std"):
+        return 6 * math.sqrt(2 / n) * math.sqrt(0.2), 0.0      # sd(sample std)/std = sqrt(0.2/n)
+    if name.endswith("_max_abs"):
+        return 12.0 / n, 0.0      # the gap to the bound of the largest of n is ~ a * Exp(n / 2)
+    return 0.0, 6 * math.sqrt(2 / n)                          # deciles of U(-1, 1): se <= 1/sqrt(n)
+
+
+# ---------------------------------------------------------------------------------------------
 # the registry: family name (as in the script's FAMILIES) -> course_lib counterpart
 # ---------------------------------------------------------------------------------------------
 
@@ -413,6 +454,8 @@ COUNTERPARTS = {
     "schedule": Counterpart(schedule, {"*": (1e-12, 0.0)}),
     "averaging": Counterpart(averaging, {"n_averaged": EXACT, "avg_num_batches_tracked": EXACT,
                                          "bn_num_batches_tracked": EXACT}),
+    "layernorm": Counterpart(layernorm, {"dx": (1e-10, 1e-12)}),
+    "linear_default": Counterpart(linear_default, _linear_default_tolerance),
 }
 
 

@@ -401,3 +401,53 @@ def test_lsuv_bad_arguments(batch):
     # constant inputs: nothing to rescale
     with pytest.raises(ValueError, match="has variance 0.0 on the batch"):
         cl.init.lsuv(model, np.zeros((20, 64)))
+
+
+# ---------------------------------------------------------------------------------------------
+# the committed torch references (tests/references/torch_<X.Y>.npz): no torch needed
+# ---------------------------------------------------------------------------------------------
+
+def _reference_cases(family):
+    import _torch_counterparts as tc
+    files = sorted(tc.refs.REFERENCE_DIR.glob("torch_*.npz"))
+    assert files, "no tests/references/torch_<X.Y>.npz: run scripts/make_torch_references.py"
+    meta, cases = tc.refs.load(files[-1])
+    return tc, meta, [case for case in cases.values() if case.family == family]
+
+
+@pytest.mark.parametrize("family,count", [("layernorm", 6), ("linear_default", 2)])
+def test_matches_the_committed_torch_reference(family, count):
+    tc, meta, cases = _reference_cases(family)
+    assert len(cases) == count, f"{family}: {len(cases)} cases in the reference file, expected {count}"
+    for case in cases:
+        tc.compare(case, tc.run(case), tc.reference_label(meta))
+
+
+def test_reference_check_catches_he_init_posing_as_torch_default():
+    # the linear_default comparison must be able to fail: He's weights are sqrt(6) too wide
+    tc, meta, cases = _reference_cases("linear_default")
+    case = cases[0]
+    c = case.config
+    he = cl.Linear(c["fan_in"], c["fan_out"], rng=c["seed"]).W.data
+    ours = tc.run(case) | {"W_std": he.std()}
+    with pytest.raises(AssertionError, match="W_std"):
+        tc.compare(case, ours, "torch reference")
+
+
+@pytest.mark.torch
+def test_layernorm_live_on_random_shapes_through_the_reference_code(torch):
+    # the reference script's torch code and the counterpart, on shapes the file does not hold
+    import json
+
+    import _torch_counterparts as tc
+    r = np.random.default_rng(99)
+    for _ in range(20):
+        n, d = int(r.integers(1, 30)), int(r.integers(1, 30))
+        affine = bool(r.integers(0, 2))
+        config = {"eps": float(10.0 ** r.uniform(-6, -1)), "elementwise_affine": affine}
+        inputs = {"x": 5.0 * r.standard_normal((n, d)) - 2.0, "dout": r.standard_normal((n, d))}
+        if affine:
+            inputs |= {"gamma": r.uniform(-2, 2, d), "beta": r.standard_normal(d)}
+        case = tc.refs.Case(f"layernorm/{n}x{d}", json.loads(json.dumps(config)), inputs)
+        tc.refs.run_torch(torch, tc.refs.FAMILY["layernorm"], case)
+        tc.compare(case, tc.run(case), f"torch {torch.__version__} (live)")
