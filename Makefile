@@ -51,7 +51,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(PORT) \
 		--LabApp.default_url=/lab/tree/work/notebooks/welcome.ipynb \
 		--MappingKernelManager.cull_idle_timeout=3600 --MappingKernelManager.cull_interval=300 \
-		--MappingKernelManager.cull_connected=True \
+		--MappingKernelManager.cull_connected=True --KernelManager.transport=ipc \
 		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 refresh: $(STAMP)

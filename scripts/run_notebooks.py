@@ -15,6 +15,9 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kernels import ipc_kernel  # noqa: E402
+
 
 # small matrices: one BLAS thread is faster, and keeps parallel runs from oversubscribing
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -28,8 +31,9 @@ def run(py_path, timeout=120):
     nb = jupytext.read(py_path)
     nb.metadata.setdefault("kernelspec", {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"})
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(py_path.parent)}}).execute()
+    with ipc_kernel() as km:      # local sockets: no "kernel is running over TCP" warning
+        NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(py_path.parent)}}).execute()
     elapsed = time.perf_counter() - start
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
