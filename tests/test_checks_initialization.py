@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 from course_lib import checks
+from course_lib.checks import initialization
+from course_lib.checks._common import hidden_mode
 from _checkutil import assert_hides, hint, passes, raises_own_error
+from _hardcoded import hard_coded
+
+HIDDEN_SEEDS = [1, 11, 777, 2024, 31337]
 
 
 # ------------------------------------------------------------------ initializers
@@ -217,3 +222,252 @@ def test_max_unit_difference_mistakes(wrong, match):
 def test_max_unit_difference_lets_the_students_error_through():
     with pytest.raises(ValueError, match="my own bug"):
         checks.check_max_unit_difference(raises_own_error)
+
+
+# ------------------------------------------------------------------ sharper diagnoses
+
+def test_public_fans_keep_every_candidate_std_apart():
+    for fi, fo, _ in initialization._init_inputs(None):
+        assert initialization._separation(fi, fo) >= 0.09
+
+
+@pytest.mark.parametrize("check, wrong, match", [
+    (lambda f: checks.check_he(f), normal_with(lambda fi, fo: math.sqrt(2) / fi), "instead of its square root"),
+    (lambda f: checks.check_xavier(f, xavier_uniform_ok), normal_with(lambda fi, fo: math.sqrt(2) / (fi + fo)),
+     "instead of its square root"),
+])
+def test_initializers_catch_a_division_by_the_fan_itself(check, wrong, match):
+    message = hint(check, wrong, match=match)
+    assert_hides(message, INIT_EXPECTED)
+
+
+def stds_off_by_one(kind):
+    """layer_stds with one of the usual off-by-one mistakes of a per-layer loop."""
+    def layer_stds(x, weight_std, depth, activation, rng):
+        d = x.shape[1]
+        a, out = x, []
+        layers = depth + 1 if kind in ("late", "one too many") else depth - 1 if kind == "stop early" else depth
+        for layer in range(layers):
+            W = weight_std * rng.standard_normal((d, d))
+            if kind == "record before":
+                out.append(a.std())
+            a = activation(a @ W)
+            if kind == "record before" or (kind in ("skip first", "late") and layer == 0):
+                continue
+            out.append(a.std())
+        return np.array(out)
+    return layer_stds
+
+
+def stds_reused_W(x, weight_std, depth, activation, rng):
+    W = weight_std * rng.standard_normal((x.shape[1], x.shape[1]))
+    a, out = x, []
+    for _ in range(depth):
+        a = activation(a @ W)
+        out.append(a.std())
+    return np.array(out)
+
+
+def stds_variance_as_std(x, weight_std, depth, activation, rng):
+    return stds_variant()(x, weight_std ** 2, depth, activation, rng)
+
+
+OFF_BY_ONE = [
+    (stds_off_by_one("record before"), "first value is the input's std"),
+    (stds_off_by_one("skip first"), "skipped the first layer"),
+    (stds_off_by_one("late"), "one layer late"),
+    (stds_off_by_one("stop early"), "stops one layer early"),
+    (stds_off_by_one("one too many"), "runs depth \\+ 1 layers"),
+    (stds_variant(include_input=True), "without the input's"),
+]
+
+
+@pytest.mark.parametrize("wrong, match", OFF_BY_ONE + [
+    (stds_reused_W, "reuses it for every layer"),
+    (stds_variance_as_std, r"std weight_std\*\*2"),
+])
+def test_layer_stds_gives_each_off_by_one_its_own_diagnosis(wrong, match):
+    # before, these got "does not follow the per-layer statistics" (or, for the reused W,
+    # passed: its stds stay within 25 % of the reference in all three public cases)
+    message = hint(checks.check_layer_stds, wrong, match=match)
+    assert "does not follow" not in message
+
+
+def test_a_reused_W_is_within_the_tolerance_so_only_the_exact_match_catches_it():
+    x = np.random.default_rng(1).standard_normal((100, 128))
+    for name, weight_std, depth in initialization._CASES:
+        act = initialization._ACTIVATIONS[name]
+        fresh = stds_variant()(x, weight_std, depth, act, np.random.default_rng(0))
+        reused = stds_reused_W(x, weight_std, depth, act, np.random.default_rng(0))
+        assert np.all(np.abs(np.log(reused / fresh)) < math.log(1.25))
+        assert not np.allclose(reused, fresh, rtol=1e-3)
+
+
+# ------------------------------------------------------------------ hidden tests
+
+def layer_stds_ok(x, weight_std, depth, activation, rng):
+    a, stds = x, []
+    for _ in range(depth):
+        W = weight_std * rng.standard_normal((x.shape[1], x.shape[1]))
+        a = activation(a @ W)
+        stds.append(a.std())
+    return np.array(stds)
+
+
+def layer_stds_reversed_draws(x, weight_std, depth, activation, rng):
+    Ws = [rng.normal(0, weight_std, size=(x.shape[1], x.shape[1])) for _ in range(depth)][::-1]
+    a, out = x, []
+    for W in Ws:
+        a = activation(a @ W)
+        out.append(a.std())
+    return out
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+def test_hidden_variants_pass_the_references(capsys, seed):
+    checks.check_xavier(xavier_normal_ok, xavier_uniform_ok, seed=seed)
+    checks.check_he(he_normal_ok, seed=seed)
+    checks.check_he(lambda fi, fo, rng: rng.standard_normal((fi, fo)) / np.sqrt(fi / 2.0), seed=seed)
+    checks.check_layer_stds(layer_stds_ok, seed=seed)
+    checks.check_layer_stds(layer_stds_reversed_draws, seed=seed)
+    checks.check_max_unit_difference(spread_ok, seed=seed)
+    assert capsys.readouterr().out.count("✓") == 6
+
+
+def test_hidden_inputs_differ_from_the_public_ones():
+    for seed in HIDDEN_SEEDS:
+        assert initialization._init_inputs(seed) != initialization._init_inputs(None)
+        assert all(initialization._separation(fi, fo) >= 0.09
+                   for fi, fo, _ in initialization._init_inputs(seed))
+        assert initialization._layer_stds_inputs(seed) != initialization._layer_stds_inputs(None)
+        W = initialization._unit_difference_inputs(seed)[0]
+        assert W.shape != (3, 4) or not np.array_equal(W, initialization._W_MIXED)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", [
+    (lambda fi, fo, rng: xavier_normal_ok(fo, fi, rng), "PyTorch's layout"),
+    (lambda fi, fo, rng: xavier_normal_ok(fi, fo, np.random.default_rng()), "two calls"),
+    (lambda fi, fo, rng: 0.01 + xavier_normal_ok(fi, fo, rng), "mean"),
+    (normal_with(lambda fi, fo: 2 / (fi + fo)), "VARIANCE"),
+    (normal_with(lambda fi, fo: math.sqrt(6 / (fi + fo))), "BOUND of the uniform"),
+    (normal_with(lambda fi, fo: math.sqrt(1 / (fi + fo))), "the 2 in"),
+    (normal_with(lambda fi, fo: math.sqrt(2) / (fi + fo)), "instead of its square root"),
+    (normal_with(lambda fi, fo: math.sqrt(2 / fi)), "He's rule"),
+    (normal_with(lambda fi, fo: math.sqrt(1 / fi)), "1 / fan_in"),
+    (normal_with(lambda fi, fo: math.sqrt(1 / fo)), "fan_out alone"),
+    (normal_with(lambda fi, fo: math.sqrt(2 / fo)), "fan_out where"),
+    (uniform_with(lambda fi, fo: math.sqrt(6 / (fi + fo))), "not a normal distribution"),
+])
+def test_hidden_xavier_normal_catches_the_same_mistakes(seed, wrong, match):
+    hint(lambda f: checks.check_xavier(f, xavier_uniform_ok, seed=seed), wrong, match=match)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", [
+    (uniform_with(lambda fi, fo: math.sqrt(2 / (fi + fo))), "sqrt\\(3\\) times larger"),
+    (uniform_with(lambda fi, fo: 3 * math.sqrt(2 / (fi + fo))), "not 3 \\* std"),
+    (uniform_with(lambda fi, fo: 6 / (fi + fo)), "its square root"),
+    (uniform_with(lambda fi, fo: math.sqrt(3 / (fi + fo))), "the 2 is missing"),
+    (uniform_with(lambda fi, fo: math.sqrt(6 / fi)), "fan_in alone"),
+    (uniform_with(lambda fi, fo: math.sqrt(6 / fo)), "fan_out where"),
+    (xavier_normal_ok, "spread like a normal distribution"),
+    (lambda fi, fo, rng: rng.uniform(0, math.sqrt(6 / (fi + fo)), size=(fi, fo)), "not \\[0, r\\]"),
+])
+def test_hidden_xavier_uniform_catches_the_same_mistakes(seed, wrong, match):
+    hint(lambda f: checks.check_xavier(xavier_normal_ok, f, seed=seed), wrong, match=match)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", [
+    (normal_with(lambda fi, fo: math.sqrt(2 / fo)), "divides by fan_in"),
+    (normal_with(lambda fi, fo: 2 / fi), "VARIANCE"),
+    (normal_with(lambda fi, fo: math.sqrt(1 / fi)), "the 2 is missing"),
+    (normal_with(lambda fi, fo: math.sqrt(2 / (fi + fo))), "Xavier's"),
+    (normal_with(lambda fi, fo: 2 * math.sqrt(1 / fi)), "instead of sqrt\\(2\\)"),
+    (normal_with(lambda fi, fo: math.sqrt(2) / fi), "instead of its square root"),
+    (uniform_with(lambda fi, fo: math.sqrt(6 / fi)), "not a normal distribution"),
+    (lambda fi, fo, rng: he_normal_ok(fo, fi, rng), "PyTorch's layout"),
+])
+def test_hidden_he_catches_the_same_mistakes(seed, wrong, match):
+    hint(lambda f: checks.check_he(f, seed=seed), wrong, match=match)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", OFF_BY_ONE + [
+    (stds_reused_W, "reuses it for every layer"),
+    (stds_variance_as_std, r"std weight_std\*\*2"),
+    (stds_variant(square=True), "VARIANCES"),
+    (stds_variant(record="pre"), "pre-activations"),
+    (stds_variant(chained=False), "original x"),
+    (stds_variant(apply=False), "not applied"),
+    (lambda *a: -stds_variant()(*a), "not positive finite stds"),
+    (x_in_place, "in place"),
+])
+def test_hidden_layer_stds_catches_the_same_mistakes(seed, wrong, match):
+    hint(lambda f: checks.check_layer_stds(f, seed=seed), wrong, match=match)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", [
+    (lambda W: np.ptp(W, axis=0).max(), "compared the ROWS"),
+    (lambda W: np.ptp(W), "ALL entries"),
+    (lambda W: np.ptp(W, axis=1).mean(), "averaged over the inputs"),
+    (lambda W: np.abs(W - W[:, :1]).max(), "distance from unit 0"),
+    (lambda W: np.max(W - W[:, :1]), "signed difference"),
+    (lambda W: np.ptp(W, axis=1), "one number"),
+])
+def test_hidden_max_unit_difference_catches_the_same_mistakes(seed, wrong, match):
+    message = hint(lambda f: checks.check_max_unit_difference(f, seed=seed), wrong, match=match)
+    W = initialization._unit_difference_inputs(seed)[0]
+    assert_hides(message, [spread_ok(W)])
+
+
+@pytest.mark.parametrize("check, references", [
+    (checks.check_xavier, (xavier_normal_ok, xavier_uniform_ok)),
+    (checks.check_he, (he_normal_ok,)),
+    (checks.check_layer_stds, (layer_stds_ok,)),
+    (checks.check_max_unit_difference, (spread_ok,)),
+])
+def test_a_hard_coded_answer_fails_the_hidden_test(capsys, check, references):
+    if len(references) == 2:
+        make_n = hard_coded(lambda f: check(f, references[1]), references[0])
+        make_u = hard_coded(lambda f: check(references[0], f), references[1])
+        args = lambda: (make_n(), make_u())          # noqa: E731
+    else:
+        make = hard_coded(check, references[0])
+        args = lambda: (make(),)                     # noqa: E731
+    check(*args())                                   # fools the public check …
+    with pytest.raises(AssertionError):
+        check(*args(), seed=5)                       # … not the hidden one
+
+
+@pytest.mark.parametrize("check, args", [
+    (checks.check_xavier, (normal_with(lambda fi, fo: math.sqrt(2 / fi)), xavier_uniform_ok)),
+    (checks.check_he, (lambda fi, fo, rng: he_normal_ok(fo, fi, rng),)),
+    (checks.check_layer_stds, (stds_off_by_one("record before"),)),
+    (checks.check_layer_stds, (stds_off_by_one("skip first"),)),
+    (checks.check_max_unit_difference, (lambda W: np.ptp(W),)),
+])
+def test_hidden_mode_messages_hold_no_inputs(check, args):
+    with hidden_mode():
+        with pytest.raises(AssertionError) as info:
+            check(*args, seed=7)
+    message = str(info.value)
+    assert "to reproduce" not in message and "np.array(" not in message and "default_rng(" not in message
+
+
+def test_hidden_variants_let_the_students_errors_through():
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_xavier(xavier_normal_ok, raises_own_error, seed=3)
+    for check in (checks.check_he, checks.check_layer_stds, checks.check_max_unit_difference):
+        with pytest.raises(ValueError, match="my own bug"):
+            check(raises_own_error, seed=3)
+
+
+def test_collapse_prediction_declares_why_it_has_no_hidden_variant():
+    assert checks.check_collapse_prediction.hidden is False
+    assert "prediction" in checks.check_collapse_prediction.hidden_why
+    for check in (checks.check_xavier, checks.check_he, checks.check_layer_stds,
+                  checks.check_max_unit_difference):
+        assert check.hidden is True
