@@ -65,6 +65,10 @@ class ActivationStats(Callback):
     ``stats.steps`` (n_recorded,) are the training steps, counted from 0 over every fit this
     object has watched. The hooks are registered at construction; ``remove()`` drops them
     (the records stay). In your own training loop call ``stats.step()`` after each step.
+    Cost: recording a step takes a few passes over each watched output; on a 20-layer,
+    64-unit MLP with batches of 64, every=1 made training ~1.5x slower, every=10 a few %.
+    Shapes: watched outputs (N, D); mean[i] etc. (n_recorded,); hist[i] (n_recorded, bins);
+    edges[i] (bins + 1,).
     Introduced in notebooks/01_activations.ipynb.
     """
 

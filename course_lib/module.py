@@ -3,6 +3,8 @@
 A layer has ``forward(x) -> out`` (caching what the backward pass needs) and
 ``backward(dout) -> dx`` (adding its parameter gradients into ``Parameter.grad``).
 There is no autograd: each layer writes its own backward pass, as in CS231n.
+``module(x)`` runs ``forward`` and then any forward hooks (``register_forward_hook``, as in
+PyTorch; notebook 01 uses them to watch activations during training).
 Introduced in notebooks/00_foundations.ipynb.
 """
 import numpy as np

@@ -458,3 +458,15 @@ def test_cache_memory_counts_a_view_of_the_input_once_and_only_its_rows(rng):
     assert mem.total == 8 * (10 * 4 + 10 * 2)
     with pytest.raises(TypeError, match="expects a Module"):
         cl.diagnostics.cache_memory("model")
+
+
+def test_sigmoid_saturation_matches_diagnostics(rng):
+    model = cl.Sequential(cl.Linear(3, 8, rng=0), cl.Sigmoid())
+    stats = cl.diagnostics.ActivationStats(model)
+    x = 4.0 * rng.standard_normal((20, 3))
+    out = model(x)
+    stats.step()
+    expected = cl.diagnostics.saturated_fraction(model[1], out)
+    assert 0 < expected < 1
+    assert stats.saturated[1][0] == expected
+    assert stats.ranges[1] == (0.0, 1.0)
