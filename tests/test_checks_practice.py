@@ -60,7 +60,7 @@ def test_first_loss_variants_are_told_apart():
     assert len(set(patterns)) == len(patterns), vectors
 
 
-@pytest.mark.parametrize("wrong, match", [
+FIRST_LOSS_MISTAKES = [
     (first_loss(loss_has_penalty=True), "includes the regularization penalty"),
     (first_loss(add_penalty=False), "equals the data loss"),
     (first_loss(summed=True), "SUMMED"),
@@ -75,7 +75,10 @@ def test_first_loss_variants_are_told_apart():
     (first_loss(tol_used=0.5), "`ok` is wrong in case"),
     (lambda make_model, X, y, k, reg, tol=0.05: (2.3, True), "tuple \\(loss, ok, loss_with_penalty\\)"),
     (lambda make_model, X, y, k, reg, tol=0.05: (1.7, True, 2.4), "not the mean softmax cross-entropy"),
-])
+]
+
+
+@pytest.mark.parametrize("wrong, match", FIRST_LOSS_MISTAKES)
 def test_first_loss_mistakes(wrong, match):
     message = hint(checks.check_first_loss, wrong, match=match)
     assert_hides(message, reference_losses()[:2])
@@ -88,10 +91,13 @@ def test_first_loss_lets_the_students_error_through():
 
 # ------------------------------------------------------------------ overfit a tiny subset
 
-def overfit(rows=lambda X, n: slice(0, n), batch_size=None, epochs=100, optimizer="adam",
+def overfit(rows=lambda X, n: slice(0, n), batch_size=None, epochs=None, optimizer="adam",
             measure=lambda X, y, n: (X[:n], y[:n]), scale=1.0, fresh_after=False):
-    """An overfit_tiny with one planted variation."""
-    def fn(make_model, X, y, n=20, epochs_=epochs, lr=3e-3):
+    """An overfit_tiny with one planted variation (epochs: a number of epochs of its own
+    instead of the argument)."""
+    planted_epochs = epochs
+    def fn(make_model, X, y, n=20, epochs=100, lr=3e-3):
+        epochs_ = epochs if planted_epochs is None else planted_epochs
         model = make_model()
         idx = rows(X, n)
         opt = cl.Adam(model.parameters(), lr=lr) if optimizer == "adam" else cl.SGD(model.parameters(), lr=lr)
@@ -130,8 +136,8 @@ def other_model(make_model, X, y, n=20, epochs=100, lr=3e-3):
     return model, 1.0
 
 
-@pytest.mark.parametrize("wrong, match", [
-    (overfit(rows=lambda X, n: slice(None)), "trained on all 80 examples"),
+OVERFIT_MISTAKES = [
+    (overfit(rows=lambda X, n: slice(None)), "on all the examples"),
     (overfit(rows=lambda X, n: np.random.default_rng(0).choice(len(X), n, replace=False)),
      "not among the first n"),
     (overfit(rows=lambda X, n: slice(0, n - 1)), "never used in training"),
@@ -147,7 +153,10 @@ def other_model(make_model, X, y, n=20, epochs=100, lr=3e-3):
     (overfit(measure=lambda X, y, n: (X[n:], y[n:])), "measured on other examples"),
     (overfit(scale=0.5), "not the returned model's accuracy"),
     (lambda make_model, X, y, n=20, epochs=100, lr=3e-3: make_model(), "tuple \\(model, train_acc\\)"),
-])
+]
+
+
+@pytest.mark.parametrize("wrong, match", OVERFIT_MISTAKES)
 def test_overfit_tiny_mistakes(wrong, match):
     hint(checks.check_overfit_tiny, wrong, match=match)
 
@@ -176,7 +185,7 @@ def test_log_uniform_accepts_natural_logs_on_both_sides_and_the_library(capsys):
            name="log_uniform")
 
 
-@pytest.mark.parametrize("wrong, match", [
+LOG_UNIFORM_MISTAKES = [
     (lambda low, high, size, rng: rng.uniform(low, high, size), "LINEAR scale"),
     (lambda low, high, size, rng: 10.0 ** rng.uniform(-3, 6, size), "misprinted recipe"),
     (lambda low, high, size, rng: 10.0 ** rng.uniform(np.log(low), np.log(high), size), "natural log and log10"),
@@ -190,7 +199,10 @@ def test_log_uniform_accepts_natural_logs_on_both_sides_and_the_library(capsys):
     (lambda low, high, size, rng: log_uniform_ok(low, high * 10, size, rng), "outside \\[low, high\\]"),
     (lambda low, high, size, rng: 10.0 ** (np.log10(low) + (np.log10(high) - np.log10(low))
                                            * rng.beta(2, 2, size)), "not uniformly distributed"),
-])
+]
+
+
+@pytest.mark.parametrize("wrong, match", LOG_UNIFORM_MISTAKES)
 def test_log_uniform_mistakes(wrong, match):
     hint(checks.check_log_uniform, wrong, match=match)
 
@@ -211,6 +223,7 @@ def search(lr_draw=None, p_draw=None, pick=max, grid=False, n_offset=0, record=N
         if grid:
             k = int(round(math.sqrt(n_trials)))
             settings = [(lr, p) for lr in np.geomspace(*lr_range, k) for p in np.linspace(*p_range, k)]
+            settings = (settings * 2)[:n_trials]
         else:
             settings = [((lr_draw or (lambda r, lo, hi: 10 ** r.uniform(np.log10(lo), np.log10(hi))))(rng, *lr_range),
                          (p_draw or (lambda r, lo, hi: r.uniform(lo, hi)))(rng, *p_range))
@@ -238,7 +251,7 @@ def best_expected():
     return calls[int(np.argmax(scores))]
 
 
-@pytest.mark.parametrize("wrong, match", [
+SEARCH_MISTAKES = [
     (search(grid=True, pick=by_score(max)), "that is a grid"),
     (search(lr_draw=lambda r, lo, hi: r.uniform(lo, hi), pick=by_score(max)), "LINEAR scale"),
     (search(p_draw=lambda r, lo, hi: 10 ** r.uniform(np.log10(lo), np.log10(hi)), pick=by_score(max)),
@@ -260,7 +273,10 @@ def best_expected():
     (search(pick=lambda trials: sorted(trials, key=lambda t: t["score"])[-2]), "not the trial with the highest"),
     (search(as_tuple=True, pick=by_score(max)), "best should be one of the trials"),
     (lambda objective, n_trials, lr_range, p_range, rng: None, "tuple \\(best, trials\\)"),
-])
+]
+
+
+@pytest.mark.parametrize("wrong, match", SEARCH_MISTAKES)
 def test_random_search_mistakes(wrong, match):
     message = hint(checks.check_random_search, wrong, match=match)
     if "highest" in match or "LOWEST" in match or "LAST" in match or "FIRST" in match:
@@ -317,25 +333,28 @@ def test_read_scan_passes_the_reference(capsys):
 
 def test_the_example_scans_hold_every_kind_and_are_copies():
     kinds = [k for _, ks in pc._scans() for k in ks.values()]
-    assert set(kinds) == {"flat", "good", "plateau", "exploded"}
+    assert set(kinds) == {"flat", "good", "plateau", "exploded", "flat dip", "spike"}
     scans = pc.example_scans()
     scans[0][1e-5][:] = 0.0
     assert pc.example_scans()[0][1e-5][0] == 2.3
 
 
-@pytest.mark.parametrize("wrong, match", [
+READER_MISTAKES = [
     (reader(explode="nonfinite"), "explosion guard stopped"),
     (reader(flat=2.0), "has not even halved"),
     (reader(plateau=1e9), "dropped fast, then stalled"),
     (reader(both_sides=True), "LOWER rate than the one that ends lowest"),
     (reader(plateau=1.5), "ends within 3x"),
     (reader(flat=0.05), "fell below half"),
-    (reader(by_position=True), "lr = "),
+    (reader(by_position=True), "HIGHER rate|LOWER rate"),
     (reader(labels={"low": "flat", "good": "good", "high": "too high"}), "labels must be one of"),
     (reader(drop=True), "exactly the learning rates"),
     (reader(in_place=True), "changed the curves in place"),
     (reader(as_list=True), "should return a dict"),
-])
+]
+
+
+@pytest.mark.parametrize("wrong, match", READER_MISTAKES)
 def test_read_scan_mistakes(wrong, match):
     message = hint(checks.check_read_scan, wrong, match=match)
     assert len(re.findall(r"lr = ", message)) <= 2      # one curve per hint, not the whole answer
@@ -344,3 +363,244 @@ def test_read_scan_mistakes(wrong, match):
 def test_read_scan_lets_the_students_error_through():
     with pytest.raises(ValueError, match="my own bug"):
         checks.check_read_scan(raises_own_error)
+
+
+# ------------------------------------------------------------ sharper diagnoses
+
+def scan_reader(explode="max", level="tail"):
+    """The reference reader, with the explosion judged on the largest loss ("max"), the last
+    loss ("last") or the final level ("tail"), and the level taken as the mean of the last
+    quarter ("tail") or the last value ("last")."""
+    def fn(curves):
+        out, levels = {}, {}
+        for lr, loss in curves.items():
+            loss = np.asarray(loss, dtype=float)
+            tail = loss[-max(1, len(loss) // 4):].mean()
+            if {"max": loss.max(), "last": loss[-1], "tail": tail}[explode] > 3 * loss[0]:
+                out[lr] = "too high"
+                continue
+            final = tail if level == "tail" else loss[-1]
+            if final > 0.5 * loss[0]:
+                out[lr] = "too low"
+            else:
+                levels[lr] = final
+        ref = min(levels, key=levels.get)
+        for lr, final in levels.items():
+            out[lr] = "too high" if lr > ref and final > 3 * levels[ref] else "good"
+        return {lr: out[lr] for lr in curves}
+    return fn
+
+
+def test_read_scan_catches_an_explosion_judged_on_the_last_loss():
+    message = hint(checks.check_read_scan, scan_reader(explode="last"), match="came back down")
+    assert "loss.max()" in message and "example_scans()[2]" in message
+
+
+def test_read_scan_catches_an_explosion_judged_on_the_final_level():
+    hint(checks.check_read_scan, scan_reader(explode="tail"), match="not by its final level")
+
+
+def test_read_scan_catches_the_level_judged_on_the_last_value():
+    message = hint(checks.check_read_scan, scan_reader(level="last"), match="not by the last value")
+    assert "mean of its last quarter" in message
+
+
+def test_the_public_scans_follow_the_rule_and_the_old_two_are_unchanged():
+    for curves, kinds in pc._scans():
+        labels = pc._rule_labels(curves)
+        assert all(labels[lr] == pc._EXPECTED[k] for lr, k in kinds.items())
+    one, two, _ = pc.example_scans()
+    assert len(one) == 10 and len(two) == 8 and one[1e-5][0] == 2.3 and two[0.3][-1] == 7.2
+
+
+def test_read_scan_hints_name_no_rate_but_the_call_does():
+    message = hint(checks.check_read_scan, reader(plateau=1e9), match="dropped fast")
+    advice_part = advice(message)
+    assert "lr = " not in advice_part and "e-0" not in advice_part
+    code = message.split("to reproduce: ", 1)[1]
+    namespace = {"checks": checks, "read_scan": reader(plateau=1e9)}
+    exec(compile("label = " + code.split("; ", 1)[1], "<hint>", "exec"),
+         {**namespace, "scan": eval(code.split("; ", 1)[0].split(" = ", 1)[1], namespace)}, namespace)
+    assert namespace["label"] == "good"                 # the misread curve, shown by the call
+
+
+def test_first_loss_and_overfit_tiny_catch_changes_to_X_in_place():
+    def standardizes(make_model, X, y, num_classes, regularizer, tol=0.05):
+        X -= X.mean(axis=0)
+        return first_loss()(make_model, X, y, num_classes, regularizer, tol)
+    hint(checks.check_first_loss, standardizes, match="changed X or y in place")
+
+    def shuffles(make_model, X, y, n=20, epochs=100, lr=3e-3):
+        model, acc = overfit()(make_model, X, y, n, epochs, lr)
+        np.random.default_rng(0).shuffle(y)
+        return model, acc
+    hint(checks.check_overfit_tiny, shuffles, match="changed X or y in place")
+
+
+def test_overfit_tiny_catches_ignored_epochs_and_lr():
+    def own_epochs(make_model, X, y, n=20, epochs=100, lr=3e-3):
+        return overfit()(make_model, X, y, n, 300, lr)
+    hint(checks.check_overfit_tiny, own_epochs, match="pass the `epochs` argument")
+
+    def own_lr(make_model, X, y, n=20, epochs=100, lr=3e-3):
+        return overfit()(make_model, X, y, n, epochs, 0.01)
+    hint(checks.check_overfit_tiny, own_lr, match="with the `lr` argument")
+
+
+def test_hint_calls_of_first_loss_and_overfit_reproduce_the_inputs():
+    make_model, X, y = pc.first_loss_case(3)
+    _, want_make, want_X, want_y = pc._first_loss_cases()[2]
+    assert np.array_equal(X, want_X) and np.allclose(make_model()[0].W.data, want_make()[0].W.data)
+    make_model, X, y = pc.tiny_problem()
+    g = np.random.default_rng(3)
+    assert np.array_equal(X, g.standard_normal((80, 12))) and np.array_equal(y, g.integers(0, 10, 80))
+    assert make_model().forward(X).shape == (80, 10)
+
+
+# ------------------------------------------------------------------ hidden tests
+
+from course_lib.checks._common import hidden_mode                  # noqa: E402
+from _hiddencheck import HIDDEN_SEEDS, advice, assert_advice_form, hidden_hint   # noqa: E402
+
+
+def hidden_only(mistakes, skip=(), replace=None):
+    """The public mistakes, without those whose planted constant only fits the public inputs."""
+    replace = replace or {}
+    return [(w, replace.get(m, m)) for w, m in mistakes if m not in skip]
+
+
+FIRST_LOSS_HIDDEN = hidden_only(FIRST_LOSS_MISTAKES, skip=("`ok` is wrong in case",)) + [
+    (first_loss(tol_used=0.05), "does not follow the `tol` argument")]
+SEARCH_HIDDEN = hidden_only(SEARCH_MISTAKES, skip=("outside lr_range", "not the trial with the highest")) + [
+    (search(lr_draw=lambda r, lo, hi: 10 ** r.uniform(np.log10(lo) - 1, np.log10(hi)), pick=by_score(max)),
+     "outside lr_range")]
+READER_HIDDEN = hidden_only(READER_MISTAKES, replace={"explosion guard stopped": "above 3x its first value"}) + [
+    (scan_reader(explode="last"), "came back down"),
+    (scan_reader(explode="tail"), "above 3x its first value"),
+    (scan_reader(level="last"), "not by the last value")]
+
+
+def hidden_kwargs(seed):
+    return pc._TinyProblem(seed).kwargs()
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS + (1, 2, 3))
+def test_hidden_variants_pass_the_references(capsys, seed):
+    checks.check_first_loss(first_loss(), seed=seed)
+    checks.check_overfit_tiny(overfit(), seed=seed)
+    checks.check_log_uniform(log_uniform_ok, seed=seed)
+    checks.check_random_search(search(pick=by_score(max)), seed=seed)
+    checks.check_read_scan(reader(), seed=seed)
+    assert capsys.readouterr().out.count("✓") == 5
+
+
+def test_hidden_inputs_stay_in_the_regime():
+    for seed in range(20):
+        setting = pc.first_loss_setting(seed)
+        patterns = [tuple(v) for v in pc.first_loss_patterns(setting).values()]
+        assert len(set(patterns)) == len(patterns) and setting[3] != pc._FIRST_LOSS_TOL
+        for low, high, _ in pc.sampler_cases(seed):
+            assert high <= 0.5 and np.log10(high / low) >= 2.9
+        s = pc.search_setting(seed)
+        assert np.log10(s["lr_range"][1] / s["lr_range"][0]) >= 3 and s["p_range"][0] > 0
+        curves, kinds = pc.hidden_scan(seed)
+        assert pc._scan_is_sound(curves, kinds) and list(curves) != sorted(curves)
+        problem = pc._TinyProblem(seed)
+        assert problem.epochs * problem.lr >= 0.3 and problem.n < problem.N
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", FIRST_LOSS_HIDDEN)
+def test_hidden_first_loss_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_first_loss, wrong, seed, match)
+    assert_advice_form(message, "first_loss_check")
+    cases = pc.first_loss_setting(seed)[0]
+    assert_hides(message, [cl.SoftmaxCrossEntropy().forward(m().forward(X), y) for _, m, X, y in cases[:2]])
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", OVERFIT_MISTAKES)
+def test_hidden_overfit_tiny_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_overfit_tiny, wrong, seed, match)
+    assert_advice_form(message, "overfit_tiny")
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+def test_hidden_overfit_tiny_catches_the_public_defaults(seed):
+    """A routine that trains with the defaults (100 epochs, lr 3e-3) whatever it is passed."""
+    def defaults(make_model, X, y, n=20, epochs=100, lr=3e-3):
+        return overfit()(make_model, X, y, n)
+    kwargs = hidden_kwargs(seed)
+    match = "`epochs` argument" if kwargs["epochs"] != 100 else "`lr` argument"
+    hidden_hint(checks.check_overfit_tiny, defaults, seed, match)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", LOG_UNIFORM_MISTAKES)
+def test_hidden_log_uniform_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_log_uniform, wrong, seed, match)
+    assert_advice_form(message, "sample_log_uniform")
+    for low, high, _ in pc.sampler_cases(seed):
+        assert f"{low:g}" not in advice(message) and f"{high:g}" not in advice(message)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", SEARCH_HIDDEN)
+def test_hidden_random_search_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_random_search, wrong, seed, match)
+    assert_advice_form(message, "random_search")
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", READER_HIDDEN)
+def test_hidden_read_scan_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_read_scan, wrong, seed, match)
+    assert_advice_form(message, "read_scan")
+    for lr in pc.hidden_scan(seed)[0]:
+        assert f"{lr:g}" not in message                   # no rate of the hidden scan
+
+
+def test_public_messages_name_the_function_and_start_a_sentence():
+    for check, mistakes, name in ((checks.check_first_loss, FIRST_LOSS_MISTAKES, "first_loss_check"),
+                                  (checks.check_overfit_tiny, OVERFIT_MISTAKES, "overfit_tiny"),
+                                  (checks.check_log_uniform, LOG_UNIFORM_MISTAKES, "sample_log_uniform"),
+                                  (checks.check_random_search, SEARCH_MISTAKES, "random_search"),
+                                  (checks.check_read_scan, READER_MISTAKES, "read_scan")):
+        for wrong, match in mistakes:
+            assert_advice_form(hint(check, wrong, match=match), name)
+
+
+def test_hard_coded_answers_fail_the_hidden_tests():
+    def fingerprint(make_model, X):
+        return round(float(np.sum(make_model().forward(X))), 6)
+
+    public_answers = {fingerprint(*pc.first_loss_case(i)[:2]): first_loss()(*pc.first_loss_case(i), 10, cl.L2(0.01), 0.05)
+                      for i in range(1, 7)}
+
+    def memorized_first_loss(make_model, X, y, num_classes, regularizer, tol=0.05):
+        return public_answers.get(fingerprint(make_model, X), (2.3, True, 2.4))
+
+    draws = {(low, high): log_uniform_ok(low, high, pc._SAMPLES, np.random.default_rng(s))
+             for low, high, s in pc.sampler_cases()}
+    scans = {tuple(sorted(c)): reader()(c) for c in pc.example_scans()}
+    fakes = [(checks.check_first_loss, memorized_first_loss),
+             (checks.check_log_uniform, lambda low, high, size, rng: draws.get((low, high), draws[(1e-6, 1e-1)])),
+             (checks.check_read_scan, lambda curves: scans.get(tuple(sorted(curves)), {lr: "good" for lr in curves}))]
+    for check, fake in fakes:
+        check(fake)                                              # fools the public check …
+        for seed in HIDDEN_SEEDS:
+            with pytest.raises(AssertionError):
+                check(fake, seed=seed)                           # … not a hidden one
+
+
+@pytest.mark.parametrize("check", [checks.check_first_loss, checks.check_overfit_tiny, checks.check_log_uniform,
+                                   checks.check_random_search, checks.check_read_scan])
+def test_hidden_variants_let_the_students_error_through(check):
+    with hidden_mode(), pytest.raises(ValueError, match="my own bug"):
+        check(raises_own_error, seed=HIDDEN_SEEDS[0])
+
+
+def test_every_check_has_a_hidden_variant():
+    for check in (checks.check_first_loss, checks.check_overfit_tiny, checks.check_log_uniform,
+                  checks.check_random_search, checks.check_read_scan):
+        assert check.hidden is True
