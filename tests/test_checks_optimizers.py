@@ -604,3 +604,18 @@ def test_the_prediction_declares_why_it_has_no_hidden_variant():
     for check in (checks.check_sgd_momentum, checks.check_nesterov, checks.check_rmsprop,
                   checks.check_adam, checks.check_adamw, checks.check_clip_grad_norm):
         assert check.hidden is True
+
+
+def test_a_second_moment_of_unsquared_gradients_gets_its_own_hint():
+    def rms_unsquared(w, grad, s, lr, rho, eps):
+        s = rho * s + (1 - rho) * grad
+        return w - lr * grad / (np.sqrt(s) + eps), s
+
+    def adam_unsquared(w, grad, m, v, t, lr, beta1, beta2, eps):
+        m, v = beta1 * m + (1 - beta1) * grad, beta2 * v + (1 - beta2) * grad
+        return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+    with np.errstate(invalid="ignore"):
+        hint(checks.check_rmsprop, rms_unsquared, match="s became negative")
+        hint(checks.check_adam, adam_unsquared, match="v became negative")
+        for seed in HIDDEN_SEEDS:
+            hidden_hint(checks.check_rmsprop, rms_unsquared, seed, "SQUARED gradient")

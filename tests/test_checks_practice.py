@@ -583,8 +583,12 @@ def test_hard_coded_answers_fail_the_hidden_tests():
     draws = {(low, high): log_uniform_ok(low, high, pc._SAMPLES, np.random.default_rng(s))
              for low, high, s in pc.sampler_cases()}
     scans = {tuple(sorted(c)): reader()(c) for c in pc.example_scans()}
+    replayed = lambda low, high, size, rng: draws.get((low, high), draws[(1e-6, 1e-1)])    # noqa: E731
+    hint(checks.check_log_uniform, replayed, match="does not draw from `rng`")   # even the public check
+    for seed in HIDDEN_SEEDS:
+        with pytest.raises(AssertionError):
+            checks.check_log_uniform(replayed, seed=seed)
     fakes = [(checks.check_first_loss, memorized_first_loss),
-             (checks.check_log_uniform, lambda low, high, size, rng: draws.get((low, high), draws[(1e-6, 1e-1)])),
              (checks.check_read_scan, lambda curves: scans.get(tuple(sorted(curves)), {lr: "good" for lr in curves}))]
     for check, fake in fakes:
         check(fake)                                              # fools the public check …
@@ -604,3 +608,18 @@ def test_every_check_has_a_hidden_variant():
     for check in (checks.check_first_loss, checks.check_overfit_tiny, checks.check_log_uniform,
                   checks.check_random_search, checks.check_read_scan):
         assert check.hidden is True
+
+
+def test_an_evenly_spaced_sweep_is_not_a_random_sample():
+    sweep = lambda low, high, size, rng: np.geomspace(low, high, size)          # noqa: E731
+    hint(checks.check_log_uniform, sweep, match="does not draw from `rng`")
+    hidden_hint(checks.check_log_uniform, sweep, HIDDEN_SEEDS[0], "np.logspace")
+
+    def sweeping_search(objective, n_trials, lr_range, p_range, rng):
+        lrs = np.geomspace(*lr_range, n_trials)
+        trials = [{"lr": float(lr), "p": float(rng.uniform(*p_range))} for lr in lrs]
+        for t in trials:
+            t["score"] = objective(t["lr"], t["p"])
+        return max(trials, key=lambda t: t["score"]), trials
+    hint(checks.check_random_search, sweeping_search, match="grid in disguise")
+    hidden_hint(checks.check_random_search, sweeping_search, HIDDEN_SEEDS[1], "do not come from `rng`")

@@ -297,7 +297,7 @@ def check_rmsprop(rmsprop_step, *, seed=None):
 
     Diagnoses: the step taken with the OLD s (s updated after the step: the first step is
     lr * grad / eps); eps inside the square root; no eps; the (1 - rho) factor missing; rho
-    and 1 - rho swapped; no square root; the sign of the step; a right w with a wrong s;
+    and 1 - rho swapped; grad instead of grad**2 (a negative s); no square root; the sign of the step; a right w with a wrong s;
     arguments modified in place; nan or inf (no eps).
     """
     inp = trajectory_inputs(seed)
@@ -307,6 +307,9 @@ def check_rmsprop(rmsprop_step, *, seed=None):
                  _setup(inp, "w, s"))
     rows, bad, _ = _run_student(rmsprop_step, name, ("s",), inp, call, lambda k: (lr, rho, eps))
     if bad is not None:
+        if np.any(rows[-1][1] < 0) or any(np.any(r[1] < 0) for r in rows[:-1]):
+            fail(f"{name}'s s became negative: s must average the SQUARED gradient, "
+                 f"s = rho * s + (1 - rho) * grad**2 (a square root of a negative s is nan)", call)
         fail(f"{name} returned a w or s that is not finite (nan or inf) at step {bad}: is eps "
              f"added to the denominator?", call)
     path = np.array([r[0] for r in rows])
@@ -455,6 +458,9 @@ def _check_adam_like(step_fn, name, seed, decoupled=False):
     args = (lr, b1, b2, eps) + (() if wd is None else (wd,))
     rows, bad, warns = _run_student(step_fn, name, ("m", "v"), inp, call, lambda k: (k + 1,) + args)
     if bad is not None:
+        if any(np.any(r[2] < 0) for r in rows):
+            fail(f"{name}'s v became negative: v must average the SQUARED gradient, "
+                 f"v = beta2 * v + (1 - beta2) * grad**2 (a square root of a negative v is nan)", call)
         if bad == 1 and any("divide by zero" in w or "invalid value" in w for w in warns):
             fail(f"{name} returned a w that is not finite after the first step (division by "
                  f"zero). The first call gets t = 1, so 1 - beta1**t is not 0: did you use t - 1 "
@@ -530,7 +536,8 @@ def check_adam(adam_step, *, seed=None):
     Diagnoses: no bias correction; only m or only v corrected; the second moment updated
     with beta1 (the misprinted pseudocode; noticed in the returned v whatever the rest of the
     step does, also mixed with 1 - beta2); eps inside the square root, or missing; t off by
-    one (t + 1 in the correction; t - 1, which divides by zero at the first step); the sign;
+    one (t + 1 in the correction; t - 1, which divides by zero at the first step); grad
+    instead of grad**2 in v (a negative v); the sign;
     the corrected moments returned as the state; a right w with wrong m or v; arguments
     modified in place.
     """

@@ -61,11 +61,11 @@ def _first_loss_build(k, d, n_all, lam, tol, few, data_seed, near=None):
     u, top = len(few), max(few) + 1
     onehot_all, onehot_few = np.eye(k)[y_all], np.eye(k)[y_few]
     cases = (
-        (f"a fresh MLP with a small output layer, all {k} classes in the batch",
+        ("a fresh MLP with a small output layer, every class in the batch",
          _mlp_factory(d, k, 0.01), X_all, y_all),
         ("the same MLP with its output layer scaled up 30x", _mlp_factory(d, k, 30.0), X_all, y_all),
         ("a model whose loss on this batch is log10(K)", _diagonal_factory(k, math.log10(k)), onehot_all, y_all),
-        (f"a model with all-zero weights, a batch that holds only {u} of the classes",
+        ("a model with all-zero weights, a batch that holds only a few of the classes",
          _zero_factory(d, k), X_few, y_few),
         ("a model whose loss on that batch is ln(number of classes in the batch)",
          _diagonal_factory(k, math.log(u)), onehot_few, y_few),
@@ -444,7 +444,8 @@ def check_log_uniform(sample_log_uniform, *, seed=None):
     misprinted exponent range 10 ** uniform(-3, 6); natural log and log10 mixed (10 **
     uniform(ln low, ln high) or exp(uniform(log10 low, log10 high))); low and high used as the
     exponents themselves; the exponents returned without 10 **; the global random state
-    instead of rng; a wrong shape; values outside [low, high].
+    instead of rng, or no randomness at all (an evenly spaced np.logspace); a wrong shape;
+    values outside [low, high].
     """
     name = "sample_log_uniform"
     for low, high, s in sampler_cases(seed):
@@ -458,6 +459,12 @@ def check_log_uniform(sample_log_uniform, *, seed=None):
         if not np.array_equal(v, again):
             fail(f"{name} gives different values on two calls with the same seeded rng: draw "
                  f"from the `rng` argument (rng.uniform), never from np.random's global state", call)
+        other = np.asarray(sample_log_uniform(low, high, _SAMPLES, np.random.default_rng(s + 1)),
+                           dtype=np.float64)
+        if other.shape == v.shape and np.array_equal(np.sort(other), np.sort(v)):
+            fail(f"{name} returned the same values for two generators with different seeds: it "
+                 f"does not draw from `rng`. An evenly spaced sweep (np.logspace, np.geomspace) is "
+                 f"a grid, not a random sample: use rng.uniform for the exponent", call)
         if not np.all(np.isfinite(v)):
             fail(f"{name} returned nan or inf values", call)
         if np.all(v < 0) and v.min() >= math.log10(low) - 1e-9 and v.max() <= math.log10(high) + 1e-9:
@@ -551,7 +558,7 @@ def check_random_search(random_search, *, seed=None):
     Diagnoses: a grid instead of random draws (few distinct values); lr sampled on the linear
     scale; p sampled on a log scale; either not distributed as it should be (a
     Kolmogorov-Smirnov distance above 0.12); values out of range; the global random state
-    instead of rng; the wrong number of calls; trials that do not match the calls; the worst,
+    instead of rng; learning rates that do not depend on rng (an evenly spaced sweep); the wrong number of calls; trials that do not match the calls; the worst,
     the last or the first trial returned instead of the best; return values of the wrong kind.
     """
     name = "random_search"
@@ -592,6 +599,11 @@ def check_random_search(random_search, *, seed=None):
     if again != calls:
         fail(f"Two runs of {name} with the same seeded rng tried different values: draw from the "
              f"`rng` argument, never from np.random's global state", call)
+    other = _run_search(random_search, s["seed"] + 1, s)[1]
+    if len(other) == len(calls) and sorted(c[0] for c in other) == sorted(lrs.tolist()):
+        fail(f"{name} tried the same learning rates with a generator of another seed: they do not "
+             f"come from `rng`. An evenly spaced sweep (np.geomspace) is a grid in disguise: draw "
+             f"each trial's lr from rng, log-uniformly", call)
     top = float(np.mean(lrs >= hi / 10))
     if top > 0.6:
         fail(f"Of the learning rates that {name} tried, {100 * top:.0f} % lie in the top decade of "
