@@ -328,8 +328,8 @@ def check_max_norm(max_norm, *, seed=None):
             fail(f"{name} changed W in place. Return the projected weights as a new array and "
                  f"leave W as it was (e.g. compute W * factor)", call)
         if got.shape == W.T.shape and W.shape != W.T.shape:
-            fail(f"{name} returned an array of shape {got.shape}, the transpose of W's "
-                 f"{W.shape}", call)
+            fail(f"{name} returned the transpose of W's shape; return an array shaped like W, "
+                 f"(fan_in, fan_out)", call)
         check_shape(got, W.shape, f"{name}'s result", call)
         ref = _scale_columns(W, c)
         if close(got, ref):
