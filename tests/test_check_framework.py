@@ -84,3 +84,12 @@ def test_the_welcome_check_has_a_hidden_variant(capsys):
     assert capsys.readouterr().out.count("✓") == 3
     with pytest.raises(AssertionError, match="summed"):
         checks.check_mse(lambda a, b: np.sum((a - b) ** 2), seed=4)
+
+
+def test_a_wrong_shape_in_hidden_mode_does_not_reveal_the_inputs_shape():
+    with pytest.raises(CheckFailure) as info:
+        _common.check_shape(np.zeros((3, 4)), (37, 12), "f's result")
+    assert "(37, 12)" in str(info.value)
+    with hidden_mode(), pytest.raises(CheckFailure) as info:
+        _common.check_shape(np.zeros((3, 4)), (37, 12), "f's result")
+    assert "37" not in str(info.value) and "(3, 4)" in str(info.value)

@@ -176,6 +176,9 @@ def as_array(value, what, call=None):
 
 def check_shape(value, shape, what, call=None):
     if value.shape != tuple(shape):
+        if _HIDDEN.get():          # the expected shape would give the hidden input's away
+            fail(f"{what} has shape {value.shape}, which is not the shape these inputs call for",
+                 call)
         fail(f"{what} has shape {value.shape}, expected {tuple(shape)}", call)
 
 
