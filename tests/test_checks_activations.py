@@ -485,3 +485,16 @@ def test_every_activation_check_has_a_hidden_variant():
     for check in (checks.check_sigmoid, checks.check_sigmoid_grad, checks.check_leaky_relu,
                   checks.check_elu, checks.check_dead_fraction):
         assert check.hidden is True
+
+
+def test_the_notebook_solutions_pass_the_public_and_hidden_tests(capsys):
+    from _notebook_solutions import solution_namespace
+    ns = solution_namespace("01_activations", ["sigmoid", "sigmoid_grad", "leaky_relu", "elu",
+                                               "dead_fraction"])
+    for seed in [None] + HIDDEN_SEEDS + list(range(20)):
+        checks.check_sigmoid(ns["sigmoid"], seed=seed)
+        checks.check_sigmoid_grad(ns["sigmoid_grad"], seed=seed)
+        checks.check_leaky_relu(ns["LeakyReLU"], seed=seed)
+        checks.check_elu(ns["elu"], ns["elu_grad"], seed=seed)
+        checks.check_dead_fraction(ns["dead_fraction"], seed=seed)
+    assert capsys.readouterr().out.count("✓") == 5 * (1 + len(HIDDEN_SEEDS) + 20)

@@ -472,3 +472,15 @@ def test_bug_hunt_declares_why_it_has_no_hidden_variant():
     for check in (checks.check_linear_backward, checks.check_numerical_gradient,
                   checks.check_rel_error, checks.check_sigmoid_net_grads):
         assert check.hidden is True
+
+
+def test_the_notebook_solutions_pass_the_public_and_hidden_tests(capsys):
+    from _notebook_solutions import solution_namespace
+    ns = solution_namespace("03_backpropagation", ["linear_backward", "numerical_gradient",
+                                                   "rel_error", "sigmoid_net_grads"])
+    for seed in [None] + HIDDEN_SEEDS + list(range(20)):
+        checks.check_linear_backward(ns["linear_backward"], seed=seed)
+        checks.check_numerical_gradient(ns["numerical_gradient"], seed=seed)
+        checks.check_rel_error(ns["rel_error"], seed=seed)
+        checks.check_sigmoid_net_grads(ns["sigmoid_net_grads"], seed=seed)
+    assert capsys.readouterr().out.count("✓") == 4 * (1 + len(HIDDEN_SEEDS) + 20)

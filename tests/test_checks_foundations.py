@@ -536,3 +536,15 @@ def test_initial_loss_declares_why_it_has_no_hidden_variant():
     assert "prediction" in checks.check_initial_loss.hidden_why
     for check in (checks.check_softmax, checks.check_cross_entropy, checks.check_standardize):
         assert check.hidden is True
+
+
+def test_the_notebook_solutions_pass_the_public_and_hidden_tests(capsys):
+    from _notebook_solutions import solution_namespace
+    ns = solution_namespace("00_foundations", ["softmax", "cross_entropy", "initial_loss_prediction",
+                                               "standardize"])
+    checks.check_initial_loss(ns["predicted_loss"])
+    for seed in [None] + HIDDEN_SEEDS + list(range(20)):
+        checks.check_softmax(ns["softmax"], seed=seed)
+        checks.check_cross_entropy(ns["cross_entropy"], seed=seed)
+        checks.check_standardize(ns["Standardize"], seed=seed)
+    assert capsys.readouterr().out.count("✓") == 1 + 3 * (1 + len(HIDDEN_SEEDS) + 20)

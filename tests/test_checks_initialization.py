@@ -471,3 +471,16 @@ def test_collapse_prediction_declares_why_it_has_no_hidden_variant():
     for check in (checks.check_xavier, checks.check_he, checks.check_layer_stds,
                   checks.check_max_unit_difference):
         assert check.hidden is True
+
+
+def test_the_notebook_solutions_pass_the_public_and_hidden_tests(capsys):
+    from _notebook_solutions import solution_namespace
+    ns = solution_namespace("02_initialization", ["xavier", "he", "layer_stds", "collapse_prediction",
+                                                  "max_unit_difference"])
+    checks.check_collapse_prediction(ns["predicted_std_layer1"], ns["predicted_std_layer10"])
+    for seed in [None] + HIDDEN_SEEDS + list(range(20)):
+        checks.check_xavier(ns["xavier_normal"], ns["xavier_uniform"], seed=seed)
+        checks.check_he(ns["he_normal"], seed=seed)
+        checks.check_layer_stds(ns["layer_stds"], seed=seed)
+        checks.check_max_unit_difference(ns["max_unit_difference"], seed=seed)
+    assert capsys.readouterr().out.count("✓") == 1 + 4 * (1 + len(HIDDEN_SEEDS) + 20)

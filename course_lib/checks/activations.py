@@ -376,7 +376,7 @@ def check_elu(elu, elu_grad, *, seed=None):
         if close(got, np.ones_like(x)):
             fail("Your elu_grad's slope is 1 everywhere; for x <= 0 it is alpha * exp(x)", call)
         if alpha != 1.0 and close(got, _elu_grad(x, 1.0)):
-            fail("alpha is missing from your elu_grad's slope; for x <= 0 it is alpha * exp(x)",
+            fail("In your elu_grad alpha is missing from the slope; for x <= 0 it is alpha * exp(x)",
                  call)
         zero = x == 0
         if not close(got, ref) and close(got[~zero], ref[~zero]) and close(got[zero], 1.0):

@@ -482,12 +482,14 @@ def check_bug_hunt(buggy_layer, layers, x):
         inp = layer.forward(inp)
     wrong = [name for name, e in errors.items() if e > 1e-4]
     if not wrong:
-        fail("None of the layers fails its gradient check any more. Did you fix the bug in the "
-             "cell that defines the layers? The question is which one WAS wrong: re-run that "
-             "cell unchanged and answer again")
+        fail(f"None of the layers fails its gradient check any more, so buggy_layer = "
+             f"{buggy_layer!r} cannot be judged. Did you fix the bug in the cell that defines "
+             f"the layers? The question is which one WAS wrong: re-run that cell unchanged and "
+             f"answer again")
     if answer not in wrong:
-        fail(f"cl.gradcheck passes for {answer!r} on the input it receives in the chain (max "
-             f"relative error {errors[answer]:.1e}): its backward pass is right. A wrong dx "
+        fail(f"Your buggy_layer is {answer!r}, but cl.gradcheck passes for {answer!r} on the "
+             f"input it receives in the chain (max relative error {errors[answer]:.1e}): its "
+             f"backward pass is right. A wrong dx "
              f"corrupts every gradient UPSTREAM of the culprit, so a failing whole-model check "
              f"does not point at it: gradient-check every layer alone")
     passed("bug_hunt")
