@@ -87,7 +87,7 @@ def test_softmax_passes_the_reference(capsys):
     (softmax_sum_axis0, "COLUMNS of your softmax's output sum to 1"),
     (softmax_unnormalized, "do not sum to 1"),
     (softmax_in_place, "in place"),
-    (softmax_keepdims_only_when_square, r"expected \(4, 1\)"),
+    (softmax_keepdims_only_when_square, r"shape \(4, 4\) for one-column"),
 ])
 def test_softmax_mistakes(wrong, match):
     with np.errstate(all="ignore"):
@@ -426,7 +426,7 @@ def softmax_square_only(z):
     (softmax_sum_axis0, "COLUMNS of your softmax's output sum to 1"),
     (softmax_unnormalized, "do not sum to 1"),
     (softmax_in_place, "in place"),
-    (softmax_square_only, r"expected \(\d+, 1\)"),
+    (softmax_square_only, r"shape \((\d+), \1\) for one-column"),
     (softmax_min_shift, "min or mean"),
     (softmax_mean_shift, "min or mean"),
 ])
@@ -548,3 +548,11 @@ def test_the_notebook_solutions_pass_the_public_and_hidden_tests(capsys):
         checks.check_cross_entropy(ns["cross_entropy"], seed=seed)
         checks.check_standardize(ns["Standardize"], seed=seed)
     assert capsys.readouterr().out.count("✓") == 1 + 3 * (1 + len(HIDDEN_SEEDS) + 20)
+
+
+def test_hidden_mode_does_not_reveal_the_one_column_shape():
+    with hidden_mode():
+        with pytest.raises(AssertionError) as info:
+            checks.check_softmax(softmax_square_only, seed=7)
+    n = len(foundations._softmax_inputs(7)["column"])
+    assert f"({n}, 1)" not in str(info.value) and "one-column" in str(info.value)

@@ -484,3 +484,13 @@ def test_the_notebook_solutions_pass_the_public_and_hidden_tests(capsys):
         checks.check_layer_stds(ns["layer_stds"], seed=seed)
         checks.check_max_unit_difference(ns["max_unit_difference"], seed=seed)
     assert capsys.readouterr().out.count("✓") == 1 + 4 * (1 + len(HIDDEN_SEEDS) + 20)
+
+
+@pytest.mark.parametrize("wrong", [lambda *a: stds_variant()(*a)[:-1].tolist() + [1.0, 2.0],
+                                   lambda *a: stds_variant()(*a)[2:]])
+def test_hidden_mode_does_not_reveal_the_depth(wrong):
+    _, _, cases = initialization._layer_stds_inputs(7)
+    with hidden_mode():
+        with pytest.raises(AssertionError) as info:
+            checks.check_layer_stds(wrong, seed=7)
+    assert f"{cases[0][2]} layers" not in str(info.value) and f"({cases[0][2]},)" not in str(info.value)

@@ -105,8 +105,8 @@ def check_softmax(softmax, *, seed=None):
     z = inputs["column"]
     got, _, call = _call_softmax(softmax, z)
     if got.shape == (len(z), len(z)):
-        fail(f"softmax returned shape {got.shape}, expected {z.shape}: an (N,) array of row "
-             f"maxima or sums broadcast against (N, 1) into an (N, N) matrix. Use "
+        fail(f"softmax returned shape {got.shape} for one-column logits (N, 1): an (N,) array "
+             f"of row maxima or sums broadcast against (N, 1) into an (N, N) matrix. Use "
              f"`keepdims=True`", call)
     check_shape(got, z.shape, "softmax's result", call)
     if not close(got, _softmax(z)):

@@ -328,8 +328,8 @@ def check_layer_stds(layer_stds, *, seed=None):
                 fail("layer_stds stops one layer early: the last layer's std is missing. Loop "
                      "over range(depth), one std per layer", call)
         if got.shape in ((depth + 1,), (depth - 1,)):
-            fail(f"layer_stds returned {len(got)} values for {depth} layers: return one std per "
-                 f"layer, without the input's", call)
+            fail(f"layer_stds returned {len(got)} values, one more or one fewer than there are "
+                 f"layers: return one std per layer, without the input's", call)
         check_shape(got, (depth,), "layer_stds's result", call)
 
         if like(right):
