@@ -205,6 +205,51 @@ def max_diff(a, b):
     return max(float(np.max(np.abs(p - q))) for pa, pb in zip(a, b) for p, q in zip(pa, pb))
 
 
+def contestants():
+    """name -> epoch function; PyTorch only where it is installed."""
+    found = {"course_lib (cl.fit)": course_lib_epoch, "NumPy loop": numpy_epoch}
+    if torch is not None:
+        found["PyTorch (CPU)"] = torch_epoch
+    return found
+
+
+def measure(n, repeats):
+    """Time one epoch of each contestant, interleaved, after one warm-up round.
+
+    Returns a dict: ``times`` {name: [seconds per timed epoch]}, ``median`` {name: seconds},
+    ``results`` {name: (final weights, epoch loss)} of the warm-up round, ``diff`` {name: max
+    |w - w_course_lib|} and ``busy``: the CPUs other processes kept busy meanwhile (or None).
+    Raises RuntimeError when a contestant does not compute what course_lib computes.
+    """
+    X, y = make_data(n)
+    weights = initial_weights()
+    runners = contestants()
+    times = {name: [] for name in runners}
+    start = (_cpu_seconds(), time.process_time(), time.perf_counter())
+    results = {}
+    for r in range(repeats + 1):            # r = 0 is the warm-up
+        for name, epoch in runners.items():
+            # OpenBLAS's idle threads spin for ~0.1 s after numpy's last matmul and would
+            # take a core from the next contestant (PyTorch ran 15-50% slower right after
+            # the NumPy loop): let the previous contestant's threads go to sleep first
+            time.sleep(PAUSE)
+            seconds, final, loss = epoch(weights, X, y, seed=r)
+            if r == 0:
+                results[name] = (final, loss)
+            else:
+                times[name].append(seconds)
+    busy = other_load(*start)
+
+    # the same arithmetic: every contestant must end at the same weights
+    ref_final, _ = results["course_lib (cl.fit)"]
+    diff = {name: max_diff(ref_final, final) for name, (final, _) in results.items()}
+    for name, d in diff.items():
+        if d > 1e-8:
+            raise RuntimeError(f"{name} does not compute what course_lib computes (weights differ by {d:.1e})")
+    return {"times": times, "median": {name: statistics.median(ts) for name, ts in times.items()},
+            "results": results, "diff": diff, "busy": busy}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="N = 2048 and 5 repeats")
@@ -221,48 +266,28 @@ def main():
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"course_lib {cl.__version__}, {os.cpu_count()} CPUs")
     print(f"numpy BLAS: {blas_line()}")
-    contestants = {"course_lib (cl.fit)": course_lib_epoch, "NumPy loop": numpy_epoch}
     if torch is None:
         print("torch: not installed, skipping the PyTorch comparison")
     else:
         print(f"torch {torch.__version__}: {torch.get_num_threads()} threads, "
               f"BLAS {torch.backends.mkl.is_available() and 'MKL' or 'non-MKL'}")
-        contestants["PyTorch (CPU)"] = torch_epoch
     print()
 
-    X, y = make_data(n)
-    weights = initial_weights()
-    times = {name: [] for name in contestants}
-    start = (_cpu_seconds(), time.process_time(), time.perf_counter())
-    results = {}
-    for r in range(repeats + 1):            # r = 0 is the warm-up
-        for name, epoch in contestants.items():
-            # OpenBLAS's idle threads spin for ~0.1 s after numpy's last matmul and would
-            # take a core from the next contestant (PyTorch ran 15-50% slower right after
-            # the NumPy loop): let the previous contestant's threads go to sleep first
-            time.sleep(PAUSE)
-            seconds, final, loss = epoch(weights, X, y, seed=r)
-            if r == 0:
-                results[name] = (final, loss)
-            else:
-                times[name].append(seconds)
-
-    # the same arithmetic: every contestant must end at the same weights
-    ref_final, ref_loss = results["course_lib (cl.fit)"]
-    for name, (final, loss) in results.items():
-        diff = max_diff(ref_final, final)
-        print(f"{name:<20} epoch loss {loss:.6f}, max |w - w_course_lib| = {diff:.1e}")
-        if diff > 1e-8:
-            sys.exit(f"{name} does not compute what course_lib computes (weights differ by {diff:.1e})")
+    try:
+        m = measure(n, repeats)
+    except RuntimeError as e:
+        sys.exit(str(e))
+    for name, (final, loss) in m["results"].items():
+        print(f"{name:<20} epoch loss {loss:.6f}, max |w - w_course_lib| = {m['diff'][name]:.1e}")
     print()
 
-    med = {name: statistics.median(ts) for name, ts in times.items()}
+    med = m["median"]
     print(f"{'':<20} {'s / epoch':>10} {'min':>8} {'max':>8}")
-    for name, ts in times.items():
+    for name, ts in m["times"].items():
         print(f"{name:<20} {med[name]:>10.3f} {min(ts):>8.3f} {max(ts):>8.3f}")
     print()
 
-    busy = other_load(*start)
+    busy = m["busy"]
     if busy is not None:
         print(f"other processes kept {busy:.2f} of {os.cpu_count()} CPUs busy during the run")
         if busy > 0.2:
