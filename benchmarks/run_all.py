@@ -178,10 +178,17 @@ def slowest_cell(nb, code, marks):
 
 
 def error_text(e):
-    """One line for the table: the exception raised in the kernel (ANSI colours removed)."""
-    name, value = getattr(e, "ename", type(e).__name__), getattr(e, "evalue", str(e))
-    text = re.sub(r"\x1b\[[0-9;]*m", "", f"{name}: {value}").strip().splitlines()
-    return text[0][:160] if text else name
+    """One line for the table: the exception raised in the kernel and, for a bare assert,
+    the line that failed (ANSI colours removed)."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", str(e))
+    name, value = getattr(e, "ename", type(e).__name__), getattr(e, "evalue", "")
+    value = value.strip().splitlines()[0] if value.strip() else ""
+    if not value:
+        # the traceback's "---> 14 assert ..." line, without its line number
+        arrows = [re.sub(r"^\d+\s+", "", ln.split("--->", 1)[1].strip())
+                  for ln in plain.splitlines() if "--->" in ln]
+        value = f"at {arrows[-1]}" if arrows else (plain.strip().splitlines() or [""])[0]
+    return f"{name}: {value}"[:160]
 
 
 def notebook_and_widget_rows(sections, names=None, timeout=600):
