@@ -17,15 +17,15 @@ Budgets (DESIGN.md, "Performance budgets"):
              notebook): measured by benchmarks/bench_browser.py when it exists (see browser_rows)
 
 It prints, it never fails on a miss: the exit status is 0 unless the benchmark itself crashes.
-The numbers mean something only on a quiet machine: the load average and the CPUs that other
-processes kept busy during the run are printed with the table.
+The numbers mean something only on a quiet machine: the load average is printed before and
+after the table, and the training rows say how many CPUs other processes kept busy meanwhile.
 """
 import argparse
 import importlib.util
 import json
 import logging
-import re
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -38,6 +38,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import bench_mlp  # noqa: E402  (benchmarks/ is not a package)
+
+# run as a script, this module is __main__: bench_browser's `from run_all import Row` must get
+# this very module (the same Row class), not a second copy
+sys.modules.setdefault("run_all", sys.modules[__name__])
 
 SECTIONS = ("training", "widgets", "notebooks", "browser")
 WIDGET_MS, NOTEBOOK_S, BROWSER_MS = 250.0, 60.0, 300.0
