@@ -9,8 +9,9 @@ Budgets (DESIGN.md, "Performance budgets"):
              than PyTorch (benchmarks/bench_mlp.py: interleaved repeats, a pause against
              OpenBLAS's spinning threads, the same final weights checked first)
   widgets    each lecture notebook's main widget (CSS class course-main-widget): a move of its
-             first control, after the notebook's precompute, computes in < 250 ms in the kernel
-             (benchmarks/widget_probe.py, run inside a Jupyter kernel: callback + PNG)
+             first control computes in < 250 ms in the kernel. The notebook runs first (its
+             precompute is the warm-up), then benchmarks/widget_probe.py, appended as one more
+             cell, finds the widget and times the moves (callback + PNG)
   notebooks  each lecture notebook executes headless in < 60 s (nbclient, a temporary copy,
              one BLAS thread, kernel on the IPC transport)
   browser    key press on the main slider -> new figure in JupyterLab < 300 ms (median per
@@ -48,29 +49,6 @@ WIDGET_MS, NOTEBOOK_S, BROWSER_MS = 250.0, 60.0, 300.0
 TRAINING_N, TRAINING_REPEATS = 2048, 5     # bench_mlp.py --quick; run bench_mlp.py for N = 8192
 # one BLAS thread in every kernel (the matrices are small; on 2 cores extra threads only wait)
 KERNEL_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-# Each lecture notebook's main widget, built as the notebook builds it (its precompute first).
-# In the full run these lines execute in the notebook's own kernel right after the notebook,
-# so its caches are warm; with --only widgets they run in a fresh kernel.
-WIDGETS = {
-    "welcome": "from course_lib.widgets import welcome\nbox = welcome.unit_explorer()",
-    "00_foundations": "from course_lib.widgets import foundations as fw\nbox = fw.loss_surface_explorer()",
-    "01_activations": "from course_lib.widgets import activations as aw\n"
-                      "box = aw.activation_explorer(name='tanh', scale=1.0)",
-    "02_initialization": "from course_lib.widgets.initialization import init_explorer\nbox = init_explorer()",
-    "03_backpropagation": "from course_lib.widgets import backprop as bpw\nbpw.precompute()\n"
-                          "box = bpw.gradcheck_explorer()",
-    "04_batch_normalization": "from course_lib.widgets import batchnorm as bnw\nbnw.precompute()\n"
-                              "box = bnw.bn_explorer(lr=0.1, init_scale=1.0)",
-    "05_dropout": "from course_lib.widgets import dropout as dow\ndow.precompute()\n"
-                  "box = dow.dropout_explorer(p=0.3, labels='clean')",
-    "06_optimizers": "from course_lib.widgets import optimizers as race\nbox = race.optimizer_race()",
-    "07_regularization": "from course_lib.widgets import regularization as rw\nrw.precompute()\n"
-                         "box = rw.regularization_explorer(strength=1e-2, method='L1')",
-    "08_training_in_practice": "from course_lib.widgets import practice as pr\nruns = pr.precompute()\n"
-                               "box = pr.lr_scanner(lr=10 ** -2.5, runs=runs)",
-}
-
 
 @dataclass
 class Row:
@@ -129,10 +107,11 @@ def lecture_notebooks():
     return [folder / "welcome.ipynb"] + sorted(folder.glob("0*.ipynb"))
 
 
-def probe_source(name):
-    """The cell that builds the notebook's main widget and times its moves."""
-    probe = (HERE / "widget_probe.py").read_text()
-    return f"{probe}\n{WIDGETS[name]}\nprobe(box)\n"
+def probe_source():
+    """The cell appended to a notebook: find its main widget (the one with the CSS class
+    course-main-widget, as the browser test does) among the kernel's live widgets, then time
+    moves of its first control. The notebook has run, so its precompute is done."""
+    return (HERE / "widget_probe.py").read_text() + "\nprobe_main_widget()\n"
 
 
 def probe_result(cell):
@@ -205,15 +184,11 @@ def notebook_and_widget_rows(sections, names=None, timeout=600):
         name = path.stem
         if names and name not in names:
             continue
-        if "notebooks" in sections:
-            nb = nbformat.read(path, as_version=4)
-        else:
-            nb = nbformat.v4.new_notebook()
+        nb = nbformat.read(path, as_version=4)
         n_cells = len(nb.cells)
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        probe = "widgets" in sections and name in WIDGETS
-        if probe:
-            nb.cells.append(nbformat.v4.new_code_cell(probe_source(name)))
+        if "widgets" in sections:
+            nb.cells.append(nbformat.v4.new_code_cell(probe_source()))
         workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
         error, marks = None, {}
         try:
@@ -237,24 +212,22 @@ def notebook_and_widget_rows(sections, names=None, timeout=600):
                                              verdict(seconds, NOTEBOOK_S, strict=True),
                                              f"{len(code)} code cells; " + slowest_cell(nb, code, marks)))
         if "widgets" in sections:
-            if not probe:
-                rows["widgets"].append(Row(f"widget {name}", "-", f"< {WIDGET_MS:g} ms", "-",
-                                           "no entry in WIDGETS (benchmarks/run_all.py)"))
-            elif error:
+            if error:
                 rows["widgets"].append(Row(f"widget {name}", "error", f"< {WIDGET_MS:g} ms", "-",
                                            f"not measured, the kernel raised {error}"))
             else:
-                rows["widgets"].append(widget_row(name, probe_result(nb.cells[-1]), warm="notebooks" in sections))
+                rows["widgets"].append(widget_row(name, probe_result(nb.cells[-1])))
         done = [rows[s][-1] for s in ("notebooks", "widgets") if s in sections and rows[s]]
         print(f"  {name}: " + ", ".join(f"{r.what.split()[0]} {r.measured}" for r in done), flush=True)
     return rows
 
 
-def widget_row(name, result, warm):
+def widget_row(name, result):
     ms = result["median_first_ms"]
     notes = (f"{result['control']}: median of {len(result['first_ms'])} moves to new positions "
-             f"(max {max(result['first_ms']):.0f}), revisits {result['median_again_ms']:.0f} ms"
-             f"{'; after the notebook ran' if warm else ''}")
+             f"(max {max(result['first_ms']):.0f}), revisits {result['median_again_ms']:.0f} ms")
+    if result["found"] != 1:
+        notes += f"; {result['found']} widgets carry course-main-widget, the last one was moved"
     if result["errors"]:
         notes += f"; the callback raised: {result['errors'][0]}"
     return Row(f"widget {name}", f"{ms:.0f} ms", f"< {WIDGET_MS:g} ms",
@@ -323,7 +296,7 @@ def main(argv=None):
         rows += training_rows()
     kernel_sections = [s for s in ("widgets", "notebooks") if s in sections]
     if kernel_sections:
-        print(f"{' and '.join(kernel_sections)}: running {len(lecture_notebooks())} notebooks' kernels ...", flush=True)
+        print(f"{' and '.join(kernel_sections)}: running the {len(lecture_notebooks())} lecture notebooks ...", flush=True)
         found = notebook_and_widget_rows(kernel_sections, args.notebook)
         rows += found["widgets"] + found["notebooks"]
     if "browser" in sections:

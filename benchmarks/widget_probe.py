@@ -1,11 +1,12 @@
-"""Time moves of a widget's main control, inside the Jupyter kernel that shows it.
+"""Time moves of a notebook's main widget, inside the Jupyter kernel that shows it.
 
-benchmarks/run_all.py sends this file's source to a kernel, builds the notebook's main widget
-there (after its precompute, as the notebook does) and calls ``probe(box)``, which prints one
-JSON line. Run inside a kernel, a move is what a student's slider move costs the kernel: the
-callback, and for widgets drawn with pyplot the inline backend's PNG rendering, which
-``interactive`` triggers before it returns (widgets that render their own PNG do it in the
-callback). Only the browser's part (sending, decoding, painting) is missing.
+benchmarks/run_all.py appends this file's source as one more cell to a lecture notebook, runs
+the notebook, and calls ``probe_main_widget()``: it finds the widget carrying the CSS class
+``course-main-widget`` among the kernel's live widgets and prints one JSON line of timings.
+Inside a kernel, a move costs what a student's slider move costs the kernel: the callback,
+and for widgets drawn with pyplot the inline backend's PNG rendering, which ``interactive``
+triggers before it returns (widgets that render their own PNG do it in the callback). Only
+the browser's part (sending, decoding, painting) is missing.
 """
 import json
 import statistics
@@ -41,14 +42,24 @@ def zigzag(values, current, k=8):
     return order
 
 
-def probe(box, k=8):
+def probe_main_widget(k=8):
+    """Probe the (last created) live widget with the CSS class course-main-widget."""
+    from ipywidgets.widgets.widget import _instances       # every widget not yet closed
+
+    mains = [w for w in list(_instances.values()) if "course-main-widget" in getattr(w, "_dom_classes", ())]
+    if not mains:
+        raise RuntimeError("the notebook shows no widget with the CSS class course-main-widget")
+    probe(mains[-1], k, found=len(mains))
+
+
+def probe(box, k=8, found=1):
     """Move the first control of ``box`` to k positions: the first move warms up (not timed),
     the next ones visit new positions, then every position is visited again (cached)."""
     assert "course-main-widget" in box._dom_classes, "not the notebook's main widget"
     control = box.children[0]
     moves = zigzag(positions(control), control.value, k)
     errors = []
-    callback = box.f
+    callback = box.f              # an ipywidgets.interactive: the function its controls call
 
     def counted(**kwargs):
         # interactive swallows a callback's exception (it only shows the traceback): count them
@@ -68,7 +79,7 @@ def probe(box, k=8):
     move(moves[0])
     first = [move(v) for v in moves[1:]]
     again = [move(v) for v in moves]
-    print(json.dumps({"control": f"{type(control).__name__} {control.description!r}",
+    print(json.dumps({"found": found, "control": f"{type(control).__name__} {control.description!r}",
                       "first_ms": [1e3 * s for s in first], "again_ms": [1e3 * s for s in again],
                       "median_first_ms": 1e3 * statistics.median(first),
                       "median_again_ms": 1e3 * statistics.median(again), "errors": errors[:3]}))
