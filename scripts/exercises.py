@@ -1,23 +1,25 @@
 """Instructor tools: build the student notebooks from the solutions, and grade submissions.
 
     python scripts/exercises.py build solutions exercises
-    python scripts/exercises.py grade SUBMISSIONS_DIR --out grades.csv [--timeout 60]
+    python scripts/exercises.py grade SUBMISSIONS_DIR --out grades/grades.csv [--timeout 60] [--jobs N]
 
 build: for every solutions/NN_topic.ipynb, write exercises/NN_topic.ipynb in which every
     ``### BEGIN SOLUTION`` … ``### END SOLUTION`` block becomes a ``raise NotImplementedError``
     stub (in Markdown: "YOUR ANSWER HERE"), ``### BEGIN HIDDEN TESTS`` … ``### END HIDDEN TESTS``
     blocks are removed, and all outputs are cleared — what nbgrader's ClearSolutions,
-    ClearHiddenTests and ClearOutput preprocessors do, with the same markers.
-grade: runs SUBMISSIONS_DIR/<student>/<NN_topic>.ipynb, each in its own kernel, cell by cell
-    with a per-cell timeout, carrying on past failing cells. Every check cell
-    (``checks.check_<name>(...)``) is recorded as pass / fail (with the hint) / error /
-    timeout / not run. Writes one CSV row per student × exercise and a per-student summary.
+    ClearHiddenTests and ClearOutput preprocessors do, with the same markers. Like nbgrader's
+    LockCells, the check cells and the setup cell (the first code cell, given the nbgrader id
+    ``setup``) become read-only and undeletable in JupyterLab (``editable: false``,
+    ``deletable: false``), and solution cells undeletable.
+grade: the instructor's copy is the truth. Each submission's solution cells (by nbgrader
+    ``grade_id``) are put into the release notebook from exercises/, which runs with its own
+    setup and check cells plus hidden tests, in a sandbox per submission (bubblewrap), several
+    at a time. Writes grades.csv (student, notebook, exercise, status, message), its
+    grades_summary.csv, written_answers.csv, review.csv, and per student results/ (JSON) and
+    feedback/ (Markdown). See docs/grading.md.
 """
 import argparse
-import csv
-import re
 import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -26,7 +28,7 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
-CHECK_CALL = re.compile(r"\bcheck_(\w+)\s*\(")
+SETUP_ID = "setup"
 
 
 def _replace_blocks(source, begin, end, stub, path, index):
@@ -51,9 +53,18 @@ def _replace_blocks(source, begin, end, stub, path, index):
     return "\n".join(out)
 
 
+def _lock(cell, editable):
+    """JupyterLab's own cell keys (its notebook honours them, as nbgrader's LockCells uses them):
+    ``editable: false`` makes the editor read-only, ``deletable: false`` refuses deletion."""
+    cell.metadata["deletable"] = False
+    if not editable:
+        cell.metadata["editable"] = False
+
+
 def make_exercise(nb, path="notebook"):
     """Return a student copy of a solution notebook (a new object; the input is untouched)."""
     nb = nbformat.from_dict(nb)
+    setup_done = False
     for i, cell in enumerate(nb.cells):
         stub = CODE_STUB if cell.cell_type == "code" else TEXT_STUB
         cell.source = _replace_blocks(cell.source, BEGIN, END, stub, path, i)
@@ -62,6 +73,18 @@ def make_exercise(nb, path="notebook"):
             cell.outputs = []
             cell.execution_count = None
         cell.metadata.pop("execution", None)
+        grading = cell.metadata.get("nbgrader", {})
+        if grading.get("solution"):
+            _lock(cell, editable=True)
+        elif grading.get("grade") or grading.get("locked"):
+            _lock(cell, editable=False)
+        elif cell.cell_type == "code" and not setup_done and not grading:
+            # the first code cell (imports, data): the setup every check relies on
+            cell.metadata["nbgrader"] = {"grade": False, "grade_id": SETUP_ID, "locked": True,
+                                         "schema_version": 3, "solution": False}
+            _lock(cell, editable=False)
+        if cell.cell_type == "code":
+            setup_done = True
     # the student copy is a single file: no jupytext pairing, no widget state
     nb.metadata.pop("jupytext", None)
     nb.metadata.pop("widgets", None)
@@ -87,124 +110,22 @@ def build(src, dst):
     return [dst / p.name for p in sources]
 
 
-# ---------------------------------------------------------------- grading
+# ---------------------------------------------------------------- grading (scripts/grading/)
 
-def _cell_status(outputs):
-    """pass / fail / error for an executed check cell, with the message."""
-    for out in outputs:
-        if out.get("output_type") == "error":
-            if out.get("ename") in ("AssertionError", "CheckFailure"):
-                return "fail", out.get("evalue", "")
-            if out.get("ename") == "NotImplementedError":
-                return "error", "not implemented (NotImplementedError)"
-            return "error", f"{out.get('ename')}: {out.get('evalue', '')}"
-    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
-    if "✓" in text:
-        return "pass", ""
-    return "error", "the check printed no success line"
+def grade(submissions, out_csv="grades.csv", timeout=60, jobs=None, **options):
+    """Grade a folder of submissions; see scripts/grading/ and docs/grading.md."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from grading import grade as grade_class
+    return grade_class(submissions, out_csv, timeout=timeout, jobs=jobs, **options)
 
 
-def grade_notebook(path, timeout=60, startup_timeout=60, notebook_timeout=600):
-    """Execute one submission; return {exercise: (status, message)} for its check cells."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception as exc:  # a corrupt file is a result for this student, not a crash
-        return {"<notebook>": ("error", f"unreadable notebook: {exc}")}
-    for cell in nb.cells:  # grade what runs now, never the outputs the student saved
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    checks = [(i, CHECK_CALL.findall(c.source)) for i, c in enumerate(nb.cells)
-              if c.cell_type == "code" and CHECK_CALL.search(c.source)]
-    results = {name: ("not run", "") for _, names in checks for name in names}
-    client = NotebookClient(nb, timeout=timeout, startup_timeout=startup_timeout, kernel_name="python3",
-                            allow_errors=True, interrupt_on_timeout=True,
-                            resources={"metadata": {"path": str(path.parent)}})
-    status_of_cell, deadline = {}, time.monotonic() + notebook_timeout
-    try:
-        with client.setup_kernel():
-            for i, cell in enumerate(nb.cells):
-                if cell.cell_type != "code":
-                    continue
-                if time.monotonic() > deadline:
-                    status_of_cell[i] = ("timeout", f"the notebook ran longer than {notebook_timeout:g} s")
-                    continue
-                start = time.monotonic()
-                try:
-                    client.execute_cell(cell, i)
-                except (CellTimeoutError, TimeoutError):
-                    status_of_cell[i] = ("timeout", f"cell {i} ran longer than {timeout:g} s")
-                    continue
-                except DeadKernelError:
-                    status_of_cell[i] = ("error", f"the kernel died in cell {i}")
-                    break
-                # an interrupted cell (interrupt_on_timeout) ends in KeyboardInterrupt
-                if time.monotonic() - start >= timeout and any(
-                        o.get("ename") == "KeyboardInterrupt" for o in cell.outputs):
-                    status_of_cell[i] = ("timeout", f"cell {i} ran longer than {timeout:g} s")
-    except DeadKernelError:
-        pass
-    except Exception as exc:  # kernel would not start, etc.: this student's result, not a crash
-        for name, (status, _) in results.items():
-            if status == "not run":
-                results[name] = ("error", f"could not run the notebook: {exc}")
-        return results
-    for i, names in checks:
-        cell = nb.cells[i]
-        if i in status_of_cell:
-            status = status_of_cell[i]
-        elif cell.get("execution_count") is None and not cell.outputs:
-            continue
-        else:
-            status = _cell_status(cell.outputs)
-        for name in names:
-            results[name] = status
-    return results
-
-
-def grade(submissions, out_csv="grades.csv", timeout=60):
-    submissions = Path(submissions)
-    if not submissions.is_dir():
-        sys.exit(f"grade: {submissions} is not a folder of <student>/<NN_topic>.ipynb")
-    rows, summary = [], []
-    for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
-        counts = {"pass": 0, "fail": 0, "error": 0, "timeout": 0, "not run": 0}
-        for nb_path in sorted(student_dir.glob("*.ipynb")):
-            start = time.perf_counter()
-            results = grade_notebook(nb_path, timeout=timeout)
-            for exercise, (status, message) in results.items():
-                counts[status] = counts.get(status, 0) + 1
-                rows.append({"student": student_dir.name, "notebook": nb_path.stem,
-                             "exercise": exercise, "status": status,
-                             "message": " ".join(message.split())[:500]})
-            print(f"{student_dir.name}/{nb_path.name}: "
-                  + ", ".join(f"{k} {v}" for k, v in _count(results).items())
-                  + f" ({time.perf_counter() - start:.1f} s)")
-        total = sum(counts.values())
-        summary.append({"student": student_dir.name, "exercises": total, **counts,
-                        "score_percent": round(100 * counts["pass"] / total, 1) if total else 0.0})
-    out_csv = Path(out_csv)
-    with out_csv.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=["student", "notebook", "exercise", "status", "message"])
-        w.writeheader()
-        w.writerows(rows)
-    summary_csv = out_csv.with_name(out_csv.stem + "_summary.csv")
-    with summary_csv.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=["student", "exercises", "pass", "fail", "error", "timeout",
-                                          "not run", "score_percent"])
-        w.writeheader()
-        w.writerows(summary)
-    print(f"wrote {out_csv} ({len(rows)} rows) and {summary_csv} ({len(summary)} students)")
-    return rows, summary
-
-
-def _count(results):
-    out = {}
-    for status, _ in results.values():
-        out[status] = out.get(status, 0) + 1
-    return out
+def _positive(kind):
+    def parse(text):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    return parse
 
 
 def main(argv=None):
@@ -214,14 +135,31 @@ def main(argv=None):
     b.add_argument("src", nargs="?", default="solutions")
     b.add_argument("dst", nargs="?", default="exercises")
     g = sub.add_parser("grade", help="grade a folder of submissions")
-    g.add_argument("submissions")
-    g.add_argument("--out", default="grades.csv")
-    g.add_argument("--timeout", type=float, default=60, help="seconds per cell")
+    g.add_argument("submissions", help="folder of <student>/<NN_topic>.ipynb")
+    g.add_argument("--out", default="grades/grades.csv",
+                   help="grades.csv to write; everything else goes beside it (default grades/grades.csv)")
+    g.add_argument("--timeout", type=_positive(float), default=60, help="seconds per cell (default 60)")
+    g.add_argument("--notebook-timeout", type=_positive(float), default=600,
+                   help="seconds per notebook, all cells included (default 600)")
+    g.add_argument("--jobs", type=_positive(int), default=None,
+                   help="notebooks graded at a time (default: the number of cores)")
+    g.add_argument("--hidden", type=int, default=2, help="hidden tests per check (default 2)")
+    g.add_argument("--release", default=None, help="folder of release notebooks (default exercises/)")
+    g.add_argument("--notebooks", default=None,
+                   help="comma-separated notebooks to grade (default: every release notebook "
+                        "that at least one student handed in)")
+    g.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto",
+                   help="auto: bubblewrap when it runs here, else the fallback (default)")
+    g.add_argument("--fresh", action="store_true",
+                   help="grade everything again with new hidden seeds instead of resuming")
     args = parser.parse_args(argv)
     if args.command == "build":
         build(args.src, args.dst)
-    else:
-        grade(args.submissions, args.out, args.timeout)
+        return
+    grade(args.submissions, args.out, timeout=args.timeout, jobs=args.jobs,
+          notebook_timeout=args.notebook_timeout, hidden=args.hidden, release=args.release,
+          notebooks=args.notebooks.split(",") if args.notebooks else None,
+          sandbox=args.sandbox, fresh=args.fresh)
 
 
 if __name__ == "__main__":
