@@ -209,8 +209,7 @@ def draw_guide(rows, budget=LONG):
         bad = r["exploded"] + int(np.sum(r["test_final"] < 0.7))
         if bad:
             axes[1].text(0.36, yi, f"unstable: {bad} of {len(r['test_best'])} runs exploded\n"
-                         f"or ended below 0.7 test accuracy", fontsize=8.5, va="center",
-                         color="tab:red")
+                         f"or ended below 0.7 test acc.", fontsize=9, va="center", color="tab:red")
     axes[0].axvline(base["test_best"].mean(), color="0.4", ls=":", lw=1)
     axes[0].set_yticks(y, [r["name"] for r in rows], fontsize=9)
     axes[0].set_xlabel("early-stopped test accuracy")

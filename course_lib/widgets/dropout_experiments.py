@@ -529,7 +529,7 @@ GUIDE = (
     ("widen", "(i) p = 0.5, width 256", DROPOUT.but(width=2 * WIDTH)),
     ("max_norm", "(iii) p = 0.5, c = 1.5", DROPOUT.but(max_norm=C_TUNED)),
     ("high_lr", "(ii) p = 0.5, lr 0.1, mom. 0.95", DROPOUT.but(**HIGH_LR)),
-    ("recipe", "(ii)+(iii) ... and c = 1.5", DROPOUT.but(**HIGH_LR, max_norm=C_TUNED)),
+    ("recipe", "(ii)+(iii) p = 0.5, lr 0.1, c = 1.5", DROPOUT.but(**HIGH_LR, max_norm=C_TUNED)),
     ("control", "p = 0, lr 0.1, mom. 0.95, c = 1.5", NOISY.but(**HIGH_LR, max_norm=C_TUNED)),
 )
 
@@ -748,7 +748,7 @@ def guide_rows(runs=None, epochs=LONG):
 
 def format_guide(rows, epochs=LONG):
     """The guide as a text table (one line per row)."""
-    head = (f"{'setting':<34}{'early-stopped test acc':>23}{'vs baseline (paired)':>23}"
+    head = (f"{'setting':<37}{'early-stopped test acc':>23}{'vs baseline (paired)':>23}"
             f"{'after ' + str(epochs) + ' ep.':>15}{'memorized':>11}{'best ep.':>10}")
     lines = [head, "-" * len(head)]
     for r in rows.values():
@@ -761,7 +761,7 @@ def format_guide(rows, epochs=LONG):
         mem_s = f"{np.nanmean(mem):.2f}" if np.isfinite(mem).any() else "-"
         name = r["name"] + (" *" if r["baseline"] else "")
         vs = "baseline" if r["baseline"] else f"{d.mean:+.3f} ± {d.se:.3f} ({d.wins}/{d.n})"
-        lines.append(f"{name:<34}{es.mean():>8.3f} ({es.min():.3f}…{es.max():.3f})"
+        lines.append(f"{name:<37}{es.mean():>8.3f} ({es.min():.3f}…{es.max():.3f})"
                      f"{vs:>23}{fin_s:>15}{mem_s:>11}{np.median(r['best_epoch']):>10.0f}")
     lines.append("* baseline: the plain net at its own best learning rate (lowest validation loss); "
                  "✗ exploded runs")
