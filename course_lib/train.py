@@ -91,7 +91,7 @@ def evaluate(model, loss_fn, X, y, batch_size=1024):
     total, correct = 0.0, 0
     try:
         for i in range(0, len(X), batch_size):
-            out = model.forward(X[i:i + batch_size])
+            out = model(X[i:i + batch_size])
             total += loss_fn.forward(out, y[i:i + batch_size]) * len(out)
             correct += _correct(loss_fn, out, y[i:i + batch_size])
     finally:
@@ -181,7 +181,7 @@ def fit(model, loss_fn, optimizer, X, y, epochs=10, batch_size=64, val=None, rng
             for start in range(0, n, batch_size):
                 idx = order[start:start + batch_size]
                 xb, yb = X[idx], y[idx]
-                out = model.forward(xb)
+                out = model(xb)          # model(x): forward hooks on the model fire too
                 loss = loss_fn.forward(out, yb)
                 if regularizer is not None:
                     loss += regularizer.value(params)

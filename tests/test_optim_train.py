@@ -500,3 +500,17 @@ def test_early_stopping_message_counts_epochs_from_one(digits):
     assert hist.status == "early_stopped"
     assert f"after epoch {hist.epochs}:" in hist.message
     assert f"best epoch {hist.best_epoch + 1} (epochs counted from 1)" in hist.message
+
+
+def test_hooks_on_the_model_itself_fire_inside_fit_and_evaluate(digits):
+    model = cl.Sequential(cl.Linear(64, 8, rng=0), cl.ReLU(), cl.Linear(8, 10, rng=1))
+    seen = []
+    handle = model.register_forward_hook(lambda module, inputs, output: seen.append(
+        (module.training, output.shape)))
+    X, y = digits.X_train[:96], digits.y_train[:96]
+    cl.fit(model, cl.SoftmaxCrossEntropy(), cl.SGD(model.parameters(), lr=0.1), X, y, epochs=1,
+           batch_size=32, val=(digits.X_val[:50], digits.y_val[:50]), progress=False)
+    assert seen == [(True, (32, 10))] * 3 + [(False, (50, 10))]
+    handle.remove()
+    cl.evaluate(model, cl.SoftmaxCrossEntropy(), X, y)
+    assert len(seen) == 4
