@@ -106,13 +106,14 @@ def _log_softmax(z):
 
 
 def _eval_logits(X, weights, biases):
-    """Logits of all models on the same inputs X (N, D) -> (M, N, K); one big product first."""
-    W0 = weights[0]
-    m, d, h = W0.shape
-    a = (X @ W0.transpose(1, 0, 2).reshape(d, m * h)).reshape(len(X), m, h).transpose(1, 0, 2)
-    a = a + biases[0][:, None, :]
+    """Logits of all models on the same inputs X (N, D) -> (M, N, K). In-place adds and ReLUs:
+    at these sizes allocating the intermediate arrays costs as much as the products."""
+    a = np.matmul(X, weights[0])                       # X broadcast against every W: (M, N, H)
+    a += biases[0][:, None, :]
     for W, b in zip(weights[1:], biases[1:]):
-        a = np.maximum(a, 0.0) @ W + b[:, None, :]
+        np.maximum(a, 0.0, out=a)
+        a = a @ W
+        a += b[:, None, :]
     return a
 
 
@@ -167,10 +168,13 @@ def train_stacked(nets, X, y, *, epochs, batch_size, lr, momentum, orders, val, 
     vel_w = [None] * n_layers
     vel_b = [None] * n_layers
     lr_, lr_b = lr.astype(dtype)[:, None, None], lr.astype(dtype)[:, None]
-    l1_, l2_ = l1.astype(dtype)[:, None, None], l2.astype(dtype)[:, None, None]
     momentum = dtype(momentum)
-    any_l1, any_l2 = bool(np.any(l1)), bool(np.any(l2))
-    constrained = np.isfinite(c)
+    # penalties, max-norm and dropout touch only the networks that use them
+    pen_idx = np.flatnonzero((l1 > 0) | (l2 > 0))
+    l1_, l2_ = l1[pen_idx].astype(dtype)[:, None, None], l2[pen_idx].astype(dtype)[:, None, None]
+    mn_idx = np.flatnonzero(np.isfinite(c))
+    c_mn = c[mn_idx][:, None]
+    drop_idx = [np.flatnonzero(drop[:, l] > 0) for l in range(drop.shape[1])]
     eye = np.eye(k, dtype=dtype)
     keep = (1.0 - alpha).astype(dtype)[:, None, None]
     spread = (alpha / k).astype(dtype)[:, None, None]
@@ -199,19 +203,22 @@ def train_stacked(nets, X, y, *, epochs, batch_size, lr, momentum, orders, val, 
             inputs, pre, masks = [], [], []
             for l in range(n_layers - 1):
                 inputs.append(h)
-                a = h @ weights[l] + biases[l][:, None, :]
-                pre.append(a)
-                h = np.maximum(a, 0.0)
+                h = h @ weights[l]
+                h += biases[l][:, None, :]
+                np.maximum(h, 0.0, out=h)                     # ReLU in place; h > 0 iff the input was
                 mask = None
-                if np.any(drop[:, l] > 0):
-                    mask = np.ones_like(h)
-                    for j in np.flatnonzero(drop[:, l] > 0):
+                idx_d = drop_idx[l]
+                if idx_d.size:
+                    mask = np.empty((idx_d.size,) + h.shape[1:], dtype=dtype)
+                    for i, j in enumerate(idx_d):
                         p = drop[j, l]
-                        mask[j] = (drop_rngs[j].random(h.shape[1:]) >= p) / dtype(1.0 - p) if p < 1 else 0.0
-                    h = h * mask
+                        mask[i] = (drop_rngs[j].random(h.shape[1:]) >= p) / dtype(1.0 - p) if p < 1 else 0.0
+                    h[idx_d] *= mask          # where a mask is 0 the gradient is 0 anyway
+                pre.append(h > 0)
                 masks.append(mask)
             inputs.append(h)
-            z = h @ weights[-1] + biases[-1][:, None, :]               # (M, B, K)
+            z = h @ weights[-1]                                       # (M, B, K)
+            z += biases[-1][:, None, :]
             dz = (np.exp(_log_softmax(z)) - (keep * eye[yb] + spread)) / dtype(bsz)
             for l in range(n_layers - 1, -1, -1):
                 gW = inputs[l].transpose(0, 2, 1) @ dz
@@ -219,16 +226,12 @@ def train_stacked(nets, X, y, *, epochs, batch_size, lr, momentum, orders, val, 
                 if l > 0:
                     dz = dz @ weights[l].transpose(0, 2, 1)
                     if masks[l - 1] is not None:
-                        dz = dz * masks[l - 1]
-                    dz = dz * (pre[l - 1] > 0)
+                        dz[drop_idx[l - 1]] *= masks[l - 1]
+                    dz *= pre[l - 1]
                 W = weights[l]
-                if any_l1 or any_l2:
-                    pen = 0.0
-                    if any_l1:
-                        pen = pen + l1_ * np.sign(W)
-                    if any_l2:
-                        pen = pen + l2_ * W
-                    gW = gW + pen
+                if pen_idx.size:
+                    Wp = W[pen_idx]
+                    gW[pen_idx] += l1_ * np.sign(Wp) + l2_ * Wp      # ElasticNet's gradient
                 if vel_w[l] is None:
                     vel_w[l], vel_b[l] = gW.copy(), gb.copy()
                 else:
@@ -238,13 +241,14 @@ def train_stacked(nets, X, y, *, epochs, batch_size, lr, momentum, orders, val, 
                     vel_b[l] += gb
                 W -= lr_ * vel_w[l]
                 biases[l] -= lr_b * vel_b[l]
-            if constrained.any():
+            if mn_idx.size:
                 for W in weights:
-                    norms = np.sqrt((W * W).sum(axis=1))                # (M, out)
-                    over = norms > c[:, None]
+                    Wc = W[mn_idx]
+                    norms = np.sqrt((Wc * Wc).sum(axis=1))              # (M_c, out)
+                    over = norms > c_mn
                     if over.any():
-                        scale = np.where(over, c[:, None] / (norms + 1e-7), 1.0).astype(dtype)
-                        W *= scale[:, None, :]
+                        scale = np.where(over, c_mn / (norms + 1e-7), 1.0).astype(dtype)
+                        W[mn_idx] = Wc * scale[:, None, :]
         # ---- evaluation after the epoch (eval mode: no dropout)
         zv = _eval_logits(Xv, weights, biases).astype(np.float64)     # scores in float64
         vl, va, logp = _nll_acc(zv, yv)
