@@ -24,7 +24,9 @@
 # 3. Adam, with the bias correction and the step counter right;
 # 4. predicting how long Adam's steps are for gradients of different sizes and signs;
 # 5. AdamW's decoupled weight decay, as opposed to L2 in the gradient;
-# 6. clipping gradients by their global norm, and what per-tensor clipping would change.
+# 6. clipping gradients by their global norm, and what per-tensor clipping would change;
+# 7. the optimal momentum for a given condition number: predict the convergence rate, then
+#    measure it.
 #
 # Every update rule is a **pure function**: it takes the weights, the gradient and the
 # optimizer state, and returns the new weights and the new state, without modifying its
@@ -32,8 +34,8 @@
 # trajectory with `course_lib`'s optimizers, which reproduce `torch.optim` step for step.
 #
 # **Prerequisites.** The lecture [06 · Optimizers](../notebooks/06_optimizers.ipynb), sections 2
-# (momentum and its two notations), 3 (Nesterov), 4 (RMSProp), 5 (Adam and its two classic
-# errors), 6 (weight decay) and 8 (clipping).
+# (momentum, its two notations and the quadratic analysis), 3 (Nesterov), 4 (RMSProp), 5 (Adam
+# and its two classic errors), 6 (weight decay) and 8 (clipping).
 #
 # **How the checks work.** Each exercise cell contains the lines `# YOUR CODE HERE` and
 # `raise NotImplementedError()`: replace them with your code, run the cell, then run the check
@@ -369,6 +371,109 @@ for name, clipped in (("global norm", clip_grad_norm(spike, 1.0)[0]), ("per tens
 # ### END SOLUTION
 
 # %% [markdown]
+# ## Exercise 7 · Predict, then measure: the optimal momentum for a given κ
+#
+# On a quadratic $f(w) = \frac12(\lambda_{\min} w_1^2 + \lambda_{\max} w_2^2)$, heavy-ball
+# momentum in PyTorch's form acts on each coordinate's pair $(w, v)$ through a $2\times 2$
+# matrix whose eigenvalues $z$ solve
+#
+# $$z^2 - (1 + \beta - \eta\lambda)\, z + \beta = 0 \qquad (\lambda = \lambda_{\min} \text{ or } \lambda_{\max}).$$
+#
+# The error shrinks per step by the largest $|z|$, the **rate**. Lecture section 2 found the
+# best constant setting by making both ends of the spectrum critically damped (a double root
+# $z$ at $\lambda_{\min}$ and a double root $-z$ at $\lambda_{\max}$); with
+# $\kappa = \lambda_{\max}/\lambda_{\min}$ it is the learning rate
+# $\eta^* = 4/(\sqrt{\lambda_{\max}}+\sqrt{\lambda_{\min}})^2$ and the momentum
+# $\beta^* = \big((\sqrt\kappa-1)/(\sqrt\kappa+1)\big)^2$.
+#
+# **(a)** Write `optimal_momentum(lam_min, lam_max)` returning `(lr, beta)` for any curvatures
+# $0 < \lambda_{\min} \le \lambda_{\max}$. (Check it on paper first: for $\lambda = 1$ and
+# $9$ both numbers are simple fractions.)
+
+# %% nbgrader={"grade": false, "grade_id": "optimal_momentum", "locked": false, "schema_version": 3, "solution": true}
+def optimal_momentum(lam_min, lam_max):
+    """The (lr, beta) at which heavy-ball momentum converges fastest on a quadratic with
+    curvatures lam_min <= lam_max. Returns (lr, beta), two floats."""
+    ### BEGIN SOLUTION
+    root = np.sqrt(lam_max / lam_min)
+    lr = 4.0 / (np.sqrt(lam_max) + np.sqrt(lam_min)) ** 2
+    beta = ((root - 1.0) / (root + 1.0)) ** 2
+    return float(lr), float(beta)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_optimal_momentum", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+checks.check_optimal_momentum(optimal_momentum)
+
+# %% [markdown]
+# **(b) Predict.** Take the quadratic with curvatures $\lambda_{\min} = 0.05$ and
+# $\lambda_{\max} = 20$ ($\kappa = 400$). **Before running anything**, predict the
+# convergence rate per step (the factor by which $\|w\|$ shrinks once the start-up is over)
+#
+# * `rate_gd`: of plain gradient descent at its own best learning rate
+#   $2/(\lambda_{\min}+\lambda_{\max})$ (every coordinate is multiplied by $1 - \eta\lambda$
+#   per step), and
+# * `rate_momentum`: of momentum at your $(\eta^*, \beta^*)$ (what is the size of a double root
+#   of the equation above, given that the product of its two roots is $\beta$?).
+#
+# Then: how many steps does each need to shrink the error by a factor of 10?
+
+# %% nbgrader={"grade": false, "grade_id": "momentum_rate_prediction", "locked": false, "schema_version": 3, "solution": true}
+### BEGIN SOLUTION
+kappa = 20.0 / 0.05
+rate_gd = (kappa - 1) / (kappa + 1)                   # |1 - lr lam| at both ends, lr = 2 / (lam_min + lam_max)
+rate_momentum = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)   # a double root z with z**2 = beta*
+### END SOLUTION
+
+# %% [markdown]
+# **Measure.** Both runs use `cl.SGD` on this quadratic from $w = (1, 1)$ for 1,500 steps; the
+# measured rate compares the largest $\|w\|$ over the last 50 steps with the largest over the
+# 50 steps before the middle of the run (the start-up is left out, and an oscillating run is
+# read at its crests).
+
+# %%
+lam = np.array([0.05, 20.0])
+
+
+def measured_rate(lr, beta, steps=1500, window=50):
+    p = cl.Parameter(np.ones(2))
+    opt = cl.SGD([p], lr=lr, momentum=beta)
+    norms = []
+    for _ in range(steps):
+        p.grad[...] = lam * p.data
+        opt.step()
+        norms.append(np.linalg.norm(p.data))
+    norms = np.array(norms)
+    mid = steps // 2
+    return (norms[-window:].max() / norms[mid - window:mid].max()) ** (1 / (steps - mid)), norms
+
+
+lr_star, beta_star = optimal_momentum(*lam)
+measured_gd, norms_gd = measured_rate(2 / lam.sum(), 0.0)
+measured_mom, norms_mom = measured_rate(lr_star, beta_star)
+for name, predicted, measured in (("GD at its best lr", rate_gd, measured_gd),
+                                  (f"momentum at lr {lr_star:.4f}, beta {beta_star:.4f}", rate_momentum, measured_mom)):
+    print(f"{name:36s} predicted {float(predicted):.5f}, measured {measured:.5f}, "
+          f"steps per 10x: {np.log(10) / -np.log(measured):6.1f}")
+
+fig, ax = plt.subplots(figsize=(7, 3.4))
+ax.semilogy(norms_gd, label="gradient descent, its best lr")
+ax.semilogy(norms_mom, label="momentum at (η*, β*)")
+ax.set(xlabel="step", ylabel="‖w‖ (log)", ylim=(1e-30, 10), title="κ = 400: the error per step")
+ax.legend(fontsize=9)
+ax.grid(alpha=0.3)
+plt.show()
+
+# %% nbgrader={"grade": true, "grade_id": "check_momentum_rate_prediction", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+checks.check_momentum_rate_prediction(rate_gd, rate_momentum)
+
+# %% [markdown]
+# Gradient descent needs a number of steps proportional to $\kappa$ (about 460 per factor of
+# 10 here), momentum at its optimum one proportional to $\sqrt\kappa$ (about 23): twenty times
+# fewer, the square root of 400. The measured momentum rate is slightly above the prediction:
+# at the optimum both roots are double, and a double root decays like $t\,z^t$ rather than
+# $z^t$, a factor that fades slowly.
+#
 # ## Wrap-up
 #
 # * Momentum (PyTorch): $v \leftarrow \mu v + g$, $w \leftarrow w - \eta v$; Nesterov steps along
@@ -380,5 +485,8 @@ for name, clipped in (("global norm", clip_grad_norm(spike, 1.0)[0]), ("per tens
 # * AdamW shrinks the weights by $\eta\lambda$ outside the adaptive step; L2 in the gradient
 #   is not the same for Adam.
 # * Clip by one global norm: the length is capped, the direction kept.
+# * On a quadratic with condition number $\kappa$, momentum at $\eta^*, \beta^*$ converges at
+#   $(\sqrt\kappa-1)/(\sqrt\kappa+1)$ per step, gradient descent at best at
+#   $(\kappa-1)/(\kappa+1)$: $\sqrt\kappa$ against $\kappa$ steps.
 #
 # Next: the lecture [07 · Regularization](../notebooks/07_regularization.ipynb).

@@ -619,3 +619,158 @@ def test_a_second_moment_of_unsquared_gradients_gets_its_own_hint():
         hint(checks.check_adam, adam_unsquared, match="v became negative")
         for seed in HIDDEN_SEEDS:
             hidden_hint(checks.check_rmsprop, rms_unsquared, seed, "SQUARED gradient")
+
+
+# ------------------------------------------------------------ optimal momentum on a quadratic
+
+def om_variant(beta_kind="ok", lr_kind="ok", swap=False):
+    """optimal_momentum with one planted variation of beta or lr; swap: kappa = lam_min / lam_max."""
+    def optimal_momentum(lam_min, lam_max):
+        a, b = (lam_max, lam_min) if swap else (lam_min, lam_max)
+        k = b / a
+        r = np.sqrt(k)
+        beta = {"ok": ((r - 1) / (r + 1)) ** 2, "gd": (k - 1) / (k + 1), "no square": (r - 1) / (r + 1),
+                "kappa": ((k - 1) / (k + 1)) ** 2, "inverted": ((r + 1) / (r - 1)) ** 2,
+                "one minus": 1 - 1 / k}[beta_kind]
+        s = np.sqrt(lam_max) + np.sqrt(lam_min)
+        lr = {"ok": 4 / s ** 2, "gd": 2 / (lam_min + lam_max), "no square": 4 / s,
+              "no roots": 4 / (lam_min + lam_max), "two": 2 / s ** 2, "safe": 1 / lam_max,
+              "inverse": s ** 2 / 4}[lr_kind]
+        return lr, beta
+    return optimal_momentum
+
+
+OM_MISTAKES = [
+    (dict(beta_kind="gd"), "gradient descent's best RATE"),
+    (dict(beta_kind="no square"), "Square it"),
+    (dict(beta_kind="kappa"), "uses kappa where the formula has sqrt"),
+    (dict(beta_kind="inverted"), "inverted fraction"),
+    (dict(beta_kind="one minus"), "1 - 1/kappa"),
+    (dict(beta_kind="no square", swap=True), "swap lam_min and lam_max"),
+    (dict(beta_kind="gd", swap=True), "swap lam_min and lam_max"),
+    (dict(lr_kind="gd"), "plain gradient descent's best rate 2 / \\(lam_min \\+ lam_max\\)"),
+    (dict(lr_kind="no square"), "forgot the square"),
+    (dict(lr_kind="no roots"), "square roots"),
+    (dict(lr_kind="two"), "has 2 where the formula has 4"),
+    (dict(lr_kind="safe"), "1 / lam_max"),
+    (dict(lr_kind="inverse"), "inverse of the optimal lr"),
+]
+
+
+def om_expected(seed=None):
+    values = []
+    for lam_min, lam_max in oc.momentum_pairs(seed):
+        root = np.sqrt(lam_max / lam_min)
+        values += [4 / (np.sqrt(lam_max) + np.sqrt(lam_min)) ** 2, ((root - 1) / (root + 1)) ** 2]
+    return values
+
+
+def test_optimal_momentum_passes_the_reference(capsys):
+    passes(capsys, checks.check_optimal_momentum, om_variant(), name="optimal_momentum")
+    passes(capsys, checks.check_optimal_momentum, om_variant(swap=True), name="optimal_momentum")  # symmetric
+
+
+def test_optimal_momentum_reference_is_polyaks_optimum():
+    # the check's reference is the (lr, beta) at which no other setting converges faster
+    from course_lib.widgets import optimizers as race
+    for lam_min, lam_max in oc.momentum_pairs() + oc.momentum_pairs(11):
+        lr, beta = oc._momentum_reference(lam_min, lam_max)
+        best = race.optimal_momentum(lam_min, lam_max)
+        assert np.isclose(lr, best.lr, rtol=1e-12) and np.isclose(beta, best.beta, rtol=1e-12)
+        grid = race.momentum_rate(np.linspace(1e-3, 2.2, 300)[None, :] * lr, np.linspace(0, 0.999, 300)[:, None],
+                                  lam_min, lam_max)
+        assert grid.min() >= best.rate - 1e-9
+
+
+@pytest.mark.parametrize("wrong, match", OM_MISTAKES)
+def test_optimal_momentum_mistakes(wrong, match):
+    message = hint(checks.check_optimal_momentum, om_variant(**wrong), match=match)
+    assert_advice_form(message, "optimal_momentum")
+    assert_hides(message, om_expected())
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS + (1, 2, 3, 4, 5))
+def test_optimal_momentum_hidden_variants_pass_the_reference(capsys, seed):
+    checks.check_optimal_momentum(om_variant(), seed=seed)
+    assert "✓ optimal_momentum" in capsys.readouterr().out
+
+
+def test_optimal_momentum_hidden_pairs_stay_in_the_regime():
+    for seed in range(60):
+        pairs = oc.momentum_pairs(seed)
+        assert len(pairs) == 3 and pairs != oc.momentum_pairs()
+        for lam_min, lam_max in pairs:
+            assert 0.009 < lam_min < 2.01 and 3.9 < lam_max / lam_min < 2001
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", OM_MISTAKES)
+def test_hidden_optimal_momentum_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_optimal_momentum, om_variant(**wrong), seed, match)
+    assert_advice_form(message, "optimal_momentum")
+    assert_hides(message, om_expected(seed))
+
+
+def test_optimal_momentum_hard_coded_answers_fail_the_hidden_tests():
+    table = {pair: om_variant()(*pair) for pair in oc.momentum_pairs()}
+    cheat = lambda lam_min, lam_max: table.get((lam_min, lam_max), (0.1, 0.5))   # noqa: E731
+    checks.check_optimal_momentum(cheat)                            # fools the public check ...
+    for seed in HIDDEN_SEEDS:
+        with pytest.raises(AssertionError):
+            checks.check_optimal_momentum(cheat, seed=seed)         # ... not a hidden one
+
+
+def test_optimal_momentum_form_errors_and_the_students_own_error():
+    hint(checks.check_optimal_momentum, lambda a, b: 0.1, match="should return a tuple")
+    hint(checks.check_optimal_momentum, lambda a, b: (np.nan, 0.5), match="two finite numbers")
+    hint(checks.check_optimal_momentum, lambda a, b: (0.1, 0.5), match="The beta that optimal_momentum")
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_optimal_momentum(raises_own_error)
+    with hidden_mode(), pytest.raises(ValueError, match="my own bug"):
+        checks.check_optimal_momentum(raises_own_error, seed=HIDDEN_SEEDS[0])
+
+
+# ------------------------------------------------------------ predicted convergence rates
+
+K400 = 400.0
+RATES = ((K400 - 1) / (K400 + 1), (np.sqrt(K400) - 1) / (np.sqrt(K400) + 1))
+
+
+def test_rate_prediction_passes_exact_and_rounded_answers(capsys):
+    passes(capsys, checks.check_momentum_rate_prediction, *RATES, name="momentum_rate_prediction")
+    passes(capsys, checks.check_momentum_rate_prediction, 0.995, 0.905, name="momentum_rate_prediction")
+
+
+def test_rate_prediction_is_measured_on_cl_sgd_runs():
+    measured = oc._measured_rates()
+    assert np.isclose(measured["gd"], RATES[0], rtol=1e-9)            # exact for GD: both ends at |1 - lr lam|
+    assert abs((1 - measured["momentum"]) / (1 - RATES[1]) - 1) < 0.02   # critically damped: t rate^t
+
+
+g, m = RATES
+
+
+@pytest.mark.parametrize("preds, match", [
+    ((m, g), "swapped"),
+    ((g, m ** 2), "beta\\* itself"),
+    ((g, g), "is gradient descent's rate"),
+    ((g, 1 - 1 / np.sqrt(K400)), "1 - 1/sqrt\\(kappa\\)"),
+    ((g, 0.7), "double root"),
+    ((1 - 1 / K400, m), "lr = 1 / lam_max"),
+    ((m, m), "is momentum's rate"),
+    ((g ** 2, m), "factor by which f shrinks"),
+    ((0.97, m), "1 - lr \\* lam"),
+    ((1.2, m), "between 0 and 1"),
+    ((g, -0.1), "between 0 and 1"),
+    ((None, m), "is None"),
+])
+def test_rate_prediction_mistakes(preds, match):
+    message = hint(checks.check_momentum_rate_prediction, *preds, match=match)
+    hidden = [v for v in RATES if not any(p is not None and np.isclose(v, p) for p in preds)]
+    assert_hides(message, hidden)
+
+
+def test_the_rate_prediction_declares_why_it_has_no_hidden_variant():
+    assert checks.check_momentum_rate_prediction.hidden is False
+    assert "quadratic" in checks.check_momentum_rate_prediction.hidden_why
+    assert checks.check_optimal_momentum.hidden is True

@@ -13,8 +13,9 @@ from .backprop import check_bug_hunt, check_linear_backward, check_numerical_gra
 from .batchnorm import check_batch_dependence, check_batchnorm_backward, check_batchnorm_forward, check_bn_identity
 from .dropout import check_dropout_backward, check_dropout_forward, check_dropout_mean_prediction, check_eval_accuracy
 from .optimizers import check_adam, check_adam_step_prediction, check_adamw, check_clip_grad_norm, check_nesterov, check_rmsprop, check_sgd_momentum
+from .optimizers import check_momentum_rate_prediction, check_optimal_momentum
 from .regularization import check_early_stopping, check_ensemble_variance, check_l1_penalty, check_l2_penalty, check_max_norm, check_smooth_labels
-from .practice import check_first_loss, check_log_uniform, check_overfit_tiny, check_random_search, check_read_scan
+from .practice import check_find_mixing_layer, check_first_loss, check_log_uniform, check_overfit_tiny, check_random_search, check_read_scan
 
 __all__ = ["check_mse",
            "check_softmax", "check_cross_entropy", "check_initial_loss", "check_standardize",
@@ -24,6 +25,7 @@ __all__ = ["check_mse",
            "check_batchnorm_forward", "check_batchnorm_backward", "check_bn_identity", "check_batch_dependence",
            "check_dropout_forward", "check_dropout_backward", "check_dropout_mean_prediction", "check_eval_accuracy",
            "check_sgd_momentum", "check_nesterov", "check_rmsprop", "check_adam", "check_adam_step_prediction",
-           "check_adamw", "check_clip_grad_norm",
+           "check_adamw", "check_clip_grad_norm", "check_optimal_momentum", "check_momentum_rate_prediction",
            "check_l2_penalty", "check_l1_penalty", "check_max_norm", "check_early_stopping", "check_smooth_labels", "check_ensemble_variance",
-           "check_first_loss", "check_overfit_tiny", "check_log_uniform", "check_random_search", "check_read_scan"]
+           "check_first_loss", "check_overfit_tiny", "check_log_uniform", "check_random_search", "check_read_scan",
+           "check_find_mixing_layer"]

@@ -1,12 +1,15 @@
 """Checks for exercises/06_optimizers.ipynb: pure update rules (SGD with momentum, Nesterov,
 RMSProp, Adam, AdamW) checked over several steps against course_lib's optimizers (which
-match torch.optim), a prediction of Adam's step length, and clipping by global norm.
+match torch.optim), a prediction of Adam's step length, clipping by global norm, and the
+optimal momentum on a quadratic with a prediction of its convergence rate (measured on
+cl.SGD runs).
 
 Every check of a function has a hidden variant: with ``seed=<int>`` it draws another start
 point, other gradients (more or fewer steps and coordinates, one coordinate still with tiny
 gradients), other learning rates (and where the rate drops), momentum, rho, betas, eps and
-weight decay, or other gradient arrays and thresholds for clipping. The prediction check has
-none: its numbers are the answer about one stated scenario."""
+weight decay, or other gradient arrays and thresholds for clipping; the optimal momentum's
+check draws other curvature pairs. The prediction checks have none: their numbers are the
+answer about one stated scenario."""
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -14,7 +17,7 @@ import numpy as np
 
 from ..module import Parameter
 from ..optim import SGD, Adam, AdamW, RMSProp
-from ._common import Call, as_array, check, check_shape, close, fail, fmt_array, passed, unpack
+from ._common import Call, as_array, check, check_shape, close, fail, fmt_array, passed, read_predictions, unpack
 from ._fp import call_recording_fp_warnings
 
 
@@ -768,3 +771,197 @@ def check_clip_grad_norm(clip_grad_norm, *, seed=None):
     if not close(total, total_ref):
         fail(f"The total_norm that {_CFN} returned is not the global L2 norm of all gradients", call)
     passed("clip_grad_norm")
+
+
+# ------------------------------------------------------------ optimal momentum on a quadratic
+
+_OM = "optimal_momentum"
+# the public curvature pairs: the lecture's ravine (kappa 100), kappa 9 (round numbers) and
+# kappa 400 (the quadratic of the prediction)
+_OM_PAIRS = ((0.2, 20.0), (1.0, 9.0), (0.05, 20.0))
+
+
+def momentum_pairs(seed=None):
+    """The (lam_min, lam_max) pairs check_optimal_momentum calls the student's function with:
+    the public ones, or with a ``seed`` three others (lam_min log-uniform in [0.01, 2],
+    condition numbers log-uniform in [4, 2000], rounded to 3 significant digits)."""
+    if seed is None:
+        return _OM_PAIRS
+    g = np.random.default_rng(seed)
+    pairs = []
+    for _ in range(3):
+        lam_min = float(f"{10 ** g.uniform(-2, np.log10(2)):.3g}")
+        kappa = float(f"{10 ** g.uniform(np.log10(4), np.log10(2000)):.3g}")
+        pairs.append((lam_min, float(f"{lam_min * kappa:.4g}")))
+    return tuple(pairs)
+
+
+def _momentum_reference(lam_min, lam_max):
+    """Polyak's optimum: lr = 4 / (sqrt(lam_max) + sqrt(lam_min))**2, beta = ((sqrt k - 1) / (sqrt k + 1))**2."""
+    root = np.sqrt(lam_max / lam_min)
+    return 4.0 / (np.sqrt(lam_max) + np.sqrt(lam_min)) ** 2, ((root - 1.0) / (root + 1.0)) ** 2
+
+
+def _beta_mistakes(lam_min, lam_max):
+    """(wrong beta, hint) for the typical mistakes, each computed for these curvatures."""
+    k = lam_max / lam_min
+    r = np.sqrt(k)
+    return [
+        ((k - 1) / (k + 1), "returns gradient descent's best RATE (kappa - 1) / (kappa + 1) as beta. "
+                            "The optimal momentum is the square of momentum's rate: "
+                            "beta = ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))**2"),
+        ((r - 1) / (r + 1), "returns (sqrt(kappa) - 1) / (sqrt(kappa) + 1) as beta: that is momentum's "
+                            "RATE at the optimum, the square root of beta. Square it"),
+        (((k - 1) / (k + 1)) ** 2, "uses kappa where the formula has sqrt(kappa): "
+                                   "beta = ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))**2"),
+        (((r + 1) / (r - 1)) ** 2, "returns the inverted fraction ((sqrt(kappa) + 1) / (sqrt(kappa) - 1))**2, "
+                                   "which is above 1 (momentum would diverge); the minus goes in the numerator"),
+        (1 - 1 / k, "returns 1 - 1/kappa as beta: the optimum is ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))**2"),
+    ]
+
+
+def _lr_mistakes(lam_min, lam_max):
+    """(wrong lr, hint) for the typical mistakes."""
+    s = np.sqrt(lam_max) + np.sqrt(lam_min)
+    return [
+        (2 / (lam_min + lam_max), "returns plain gradient descent's best rate 2 / (lam_min + lam_max) as "
+                                  "lr. With momentum the optimal step is larger: "
+                                  "lr = 4 / (sqrt(lam_max) + sqrt(lam_min))**2"),
+        (4 / s, "forgot the square in the lr: lr = 4 / (sqrt(lam_max) + sqrt(lam_min))**2"),
+        (4 / (lam_min + lam_max), "uses the curvatures where the formula has their square roots: "
+                                  "lr = 4 / (sqrt(lam_max) + sqrt(lam_min))**2"),
+        (2 / s ** 2, "has 2 where the formula has 4: lr = 4 / (sqrt(lam_max) + sqrt(lam_min))**2"),
+        (1 / lam_max, "returns 1 / lam_max, gradient descent's safe rate, as lr: the optimum for "
+                      "momentum is lr = 4 / (sqrt(lam_max) + sqrt(lam_min))**2"),
+        (s ** 2 / 4, "returns the inverse of the optimal lr: lr = 4 / (sqrt(lam_max) + sqrt(lam_min))**2"),
+    ]
+
+
+@check()
+def check_optimal_momentum(optimal_momentum, *, seed=None):
+    """Check ``optimal_momentum(lam_min, lam_max) -> (lr, beta)``, heavy-ball momentum's best
+    constant setting on a quadratic with curvatures lam_min <= lam_max (Polyak; distill's "Why
+    Momentum Really Works"): lr = 4 / (sqrt(lam_max) + sqrt(lam_min))**2 and
+    beta = ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))**2 with kappa = lam_max / lam_min, on three
+    curvature pairs. With a ``seed``: three other pairs (momentum_pairs).
+
+    Diagnoses: beta from gradient descent's rate (kappa - 1) / (kappa + 1); the square
+    forgotten (momentum's rate returned as beta); kappa instead of sqrt(kappa); the inverted
+    fraction (beta > 1); 1 - 1/kappa; lam_min and lam_max swapped (a negative beta); the lr of
+    plain gradient descent 2 / (lam_min + lam_max); the lr without its square, with the
+    curvatures instead of their roots, with 2 instead of 4, 1 / lam_max, or inverted; a
+    result that is not two finite numbers.
+    """
+    for lam_min, lam_max in momentum_pairs(seed):
+        call = Call(f"{_OM}({lam_min!r}, {lam_max!r})")
+        result = optimal_momentum(lam_min, lam_max)
+        lr, beta = unpack(result, ("lr", "beta"), _OM, call)
+        lr, beta = as_array(lr, f"{_OM}'s lr", call), as_array(beta, f"{_OM}'s beta", call)
+        if lr.size != 1 or beta.size != 1 or not (np.isfinite(lr).all() and np.isfinite(beta).all()):
+            fail(f"{_OM} should return two finite numbers (lr, beta), got {result!r}", call)
+        lr, beta = float(lr), float(beta)
+        ref_lr, ref_beta = _momentum_reference(lam_min, lam_max)
+        if not close(beta, ref_beta, rtol=1e-6):
+            for wrong, hint in _beta_mistakes(lam_min, lam_max):
+                if close(beta, wrong, rtol=1e-6):
+                    fail(f"{_OM} {hint}", call)
+            if beta < 0:
+                fail(f"{_OM} returns a negative beta. Momentum's beta is in [0, 1) and kappa = lam_max "
+                     f"/ lam_min is at least 1: did you swap lam_min and lam_max (kappa below 1 turns "
+                     f"sqrt(kappa) - 1 negative)?", call)
+            fail(f"The beta that {_OM} returns is not ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))**2 with "
+                 f"kappa = lam_max / lam_min", call)
+        if not close(lr, ref_lr, rtol=1e-6):
+            for wrong, hint in _lr_mistakes(lam_min, lam_max):
+                if close(lr, wrong, rtol=1e-6):
+                    fail(f"{_OM} {hint}", call)
+            fail(f"The lr that {_OM} returns is not 4 / (sqrt(lam_max) + sqrt(lam_min))**2", call)
+    passed("optimal_momentum")
+
+
+# ---------------------------------------------------------------- predicted convergence rates
+
+_RATE_LAMS = (0.05, 20.0)          # the quadratic of the prediction: kappa = 400
+_RATE_STEPS = 1500
+
+
+def _measured_rate(lr, beta, steps=_RATE_STEPS, window=50):
+    """The per-step factor by which ||w|| shrinks on f = (lam_min w1**2 + lam_max w2**2) / 2 with
+    cl.SGD(lr, momentum=beta) from (1, 1): the envelope (largest ||w|| over ``window`` steps) at
+    the end against the one at the middle of the run."""
+    lam = np.array(_RATE_LAMS)
+    p = Parameter(np.ones(2))
+    opt = SGD([p], lr=lr, momentum=beta)
+    norms = []
+    for _ in range(steps):
+        p.grad[...] = lam * p.data
+        opt.step()
+        norms.append(float(np.linalg.norm(p.data)))
+    norms = np.array(norms)
+    mid = steps // 2
+    return float((norms[-window:].max() / norms[mid - window:mid].max()) ** (1.0 / (steps - mid)))
+
+
+def _measured_rates():
+    lam_min, lam_max = _RATE_LAMS
+    lr, beta = _momentum_reference(lam_min, lam_max)
+    return {"gd": _measured_rate(2.0 / (lam_min + lam_max), 0.0), "momentum": _measured_rate(lr, beta)}
+
+
+@check(hidden=False, why="a prediction about the one quadratic the exercise states (curvatures 0.05 "
+                         "and 20): the two rates are the answer")
+def check_momentum_rate_prediction(rate_gd, rate_momentum):
+    """Check predictions of the convergence rate per step (the factor by which the distance to
+    the minimum shrinks) on the quadratic with curvatures 0.05 and 20 (kappa = 400): of gradient
+    descent at its best constant rate, and of momentum at its optimal (lr, beta); measured with
+    cl.SGD runs, compared on 1 - rate (the speed) within 5 %.
+
+    Diagnoses: the two rates swapped; beta* given as momentum's rate (the rate is sqrt(beta*));
+    gradient descent's rate at lr = 1 / lam_max (1 - 1/kappa); momentum's formula for GD or
+    GD's for momentum; the squared rates (the decay of f, not of the distance); a rate that is
+    not in (0, 1).
+    """
+    preds = read_predictions(rate_gd=rate_gd, rate_momentum=rate_momentum)
+    measured = _measured_rates()
+    k = _RATE_LAMS[1] / _RATE_LAMS[0]
+    r = np.sqrt(k)
+
+    def near(value, target):
+        return abs((1.0 - value) - (1.0 - target)) <= 0.05 * (1.0 - target)
+
+    for name, value in preds.items():
+        if not 0.0 < value < 1.0:
+            fail(f"{name} = {value:g}: a convergence rate is the factor by which the error shrinks "
+                 f"per step, a number between 0 and 1 for a run that converges")
+    gd_ok, mom_ok = near(preds["rate_gd"], measured["gd"]), near(preds["rate_momentum"], measured["momentum"])
+    if gd_ok and mom_ok:
+        passed("momentum_rate_prediction")
+        return
+    if near(preds["rate_gd"], measured["momentum"]) and near(preds["rate_momentum"], measured["gd"]):
+        fail("rate_gd and rate_momentum are swapped: momentum is the faster one (the smaller rate)")
+    if not gd_ok:
+        value = preds["rate_gd"]
+        for target, hint in (
+                (1 - 1 / k, "is gradient descent's rate at lr = 1 / lam_max. At its best rate "
+                            "2 / (lam_min + lam_max) both curvatures shrink by the same factor "
+                            "|1 - lr * lam|"),
+                ((r - 1) / (r + 1), "is momentum's rate, with sqrt(kappa). Plain gradient descent "
+                                    "has kappa itself: (kappa - 1) / (kappa + 1)"),
+                (((k - 1) / (k + 1)) ** 2, "is the factor by which f shrinks per step, the square of "
+                                           "the rate: the distance shrinks by (kappa - 1) / (kappa + 1)")):
+            if near(value, target):
+                fail(f"rate_gd = {value:g} {hint}")
+        fail(f"rate_gd = {value:g}: at lr = 2 / (lam_min + lam_max) every coordinate is multiplied by "
+             f"1 - lr * lam per step; what is |1 - lr * lam| at either curvature?")
+    value = preds["rate_momentum"]
+    for target, hint in (
+            (((r - 1) / (r + 1)) ** 2, "is beta* itself (and the factor by which f shrinks). The "
+                                       "rate is the size of the eigenvalues, sqrt(beta*)"),
+            ((k - 1) / (k + 1), "is gradient descent's rate. At the optimum momentum's rate has "
+                                "sqrt(kappa) where GD's has kappa"),
+            (1 - 1 / r, "is 1 - 1/sqrt(kappa); the exact rate is (sqrt(kappa) - 1) / (sqrt(kappa) + 1)")):
+        if near(value, target):
+            fail(f"rate_momentum = {value:g} {hint}")
+    fail(f"rate_momentum = {value:g}: at (lr*, beta*) the eigenvalues of momentum's step are a "
+         f"double root of z**2 - (1 + beta - lr * lam) z + beta = 0; their product is beta, so their "
+         f"size is ...?")
