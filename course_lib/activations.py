@@ -155,7 +155,8 @@ class Tanh(Activation):
         return np.tanh(x)
 
     def derivative(self, x):
-        return 1.0 - np.tanh(x) ** 2
+        t = np.tanh(x)
+        return 1.0 - t * t
 
 
 _C = math.sqrt(2.0 / math.pi)
@@ -167,12 +168,15 @@ class GELU(Activation):
     GELU(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))).
     """
 
+    # x * x * x, not x ** 3: NumPy's power with a float exponent is ~50x slower than two products
+
     def f(self, x):
-        return 0.5 * x * (1.0 + np.tanh(_C * (x + 0.044715 * x ** 3)))
+        return 0.5 * x * (1.0 + np.tanh(_C * (x + 0.044715 * (x * x * x))))
 
     def derivative(self, x):
-        t = np.tanh(_C * (x + 0.044715 * x ** 3))
-        return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t ** 2) * _C * (1.0 + 3 * 0.044715 * x ** 2)
+        x2 = x * x
+        t = np.tanh(_C * (x + 0.044715 * (x2 * x)))
+        return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _C * (1.0 + 3 * 0.044715 * x2)
 
 
 class SiLU(Activation):
