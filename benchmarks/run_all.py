@@ -190,7 +190,7 @@ def notebook_and_widget_rows(sections, names=None, timeout=600):
         if "widgets" in sections:
             nb.cells.append(nbformat.v4.new_code_cell(probe_source()))
         workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
-        error, marks = None, {}
+        error, marks, wall = None, {}, time.perf_counter()
         try:
             shutil.copy(path, workdir / path.name)            # run from a temporary copy
             run_in_kernel(nb, workdir, marks, timeout)
@@ -218,7 +218,8 @@ def notebook_and_widget_rows(sections, names=None, timeout=600):
             else:
                 rows["widgets"].append(widget_row(name, probe_result(nb.cells[-1])))
         done = [rows[s][-1] for s in ("notebooks", "widgets") if s in sections and rows[s]]
-        print(f"  {name}: " + ", ".join(f"{r.what.split()[0]} {r.measured}" for r in done), flush=True)
+        print(f"  {name}: " + ", ".join(f"{r.what.split()[0]} {r.measured}" for r in done)
+              + f" (kernel start to shutdown {time.perf_counter() - wall:.0f} s)", flush=True)
     return rows
 
 
