@@ -845,7 +845,7 @@ def build(torch=None, families=FAMILIES):
     return cases
 
 
-def save(cases, path, torch_version):
+def save(cases, path, torch_version, command=COMMAND):
     """Write the cases into one .npz: a flat float64 vector plus a JSON index."""
     chunks, offsets, index = [], {}, {}
     size = 0
@@ -865,7 +865,7 @@ def save(cases, path, torch_version):
     np.savez_compressed(
         path, values=values, index=np.array(json.dumps(index, sort_keys=False)),
         torch_version=np.array(torch_version), numpy_version=np.array(np.__version__),
-        python_version=np.array(platform.python_version()), command=np.array(COMMAND),
+        python_version=np.array(platform.python_version()), command=np.array(command),
         date=np.array(datetime.date.today().isoformat()))
     return values.size
 
@@ -914,7 +914,8 @@ def main(argv=None):
     torch = import_torch()
     cases = build(torch)
     path = args.out or reference_path(torch.__version__)
-    stored = save(cases, path, torch.__version__)
+    argv = sys.argv[1:] if argv is None else argv
+    stored = save(cases, path, torch.__version__, " ".join([COMMAND, *argv]))   # the exact command
     arrays, numbers = count_values(cases)
     print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: {len(cases)} cases, "
           f"{arrays} reference arrays holding {numbers} values ({stored} numbers stored with the "
