@@ -33,8 +33,13 @@ THREADS := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 $(STAMP): pyproject.toml etc/overrides.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV_DIR)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@echo "Installing the course and its dependencies into $(VENV) (a few minutes, once)…"
+	# pip's chatter (setuptools' "editable installation" banner, index notices) goes to a log,
+	# shown only if the install fails
+	$(BIN)/python -m pip install --quiet --upgrade pip > $(VENV_DIR)/install.log 2>&1 \
+		|| { cat $(VENV_DIR)/install.log; exit 1; }
+	$(BIN)/python -m pip install --quiet -e ".[test]" >> $(VENV_DIR)/install.log 2>&1 \
+		|| { cat $(VENV_DIR)/install.log; exit 1; }
 	# JupyterLab defaults for the course: start the notebook's kernel without asking, no news
 	# pop-up, a closed notebook's kernel shut down
 	mkdir -p $(VENV_DIR)/share/jupyter/lab/settings
