@@ -45,7 +45,8 @@ def template(release):
 
 def test_build_replaces_solutions_and_clears_outputs():
     src = notebook([nbformat.v4.new_code_cell("import numpy as np"),
-                    nbformat.v4.new_code_cell("def mse(a, b):\n    ### BEGIN SOLUTION\n    return np.mean((a - b) ** 2)\n    ### END SOLUTION"),
+                    nbformat.v4.new_code_cell("def mse(a, b):\n    ### BEGIN SOLUTION\n"
+                                              "    return np.mean((a - b) ** 2)\n    ### END SOLUTION"),
                     nbformat.v4.new_code_cell("checks.check_mse(mse)")])
     src.cells.append(nbformat.v4.new_code_cell("x = 1\n### BEGIN HIDDEN TESTS\nassert x == 1\n### END HIDDEN TESTS"))
     src.cells.append(nbformat.v4.new_markdown_cell("Why?\n\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION"))
@@ -199,7 +200,8 @@ def test_merge_marks_missing_solution_cells(template, release, tmp_path):
     by_id(nb, "dropout_backward").cell_type = "markdown"
     by_id(nb, "dropout_backward").pop("outputs", None)
     by_id(nb, "dropout_backward").pop("execution_count", None)
-    dup = nbformat.v4.new_code_cell("predicted_mean = 0", metadata={"nbgrader": {"grade_id": "dropout_mean_prediction"}})
+    dup = nbformat.v4.new_code_cell("predicted_mean = 0",
+                                    metadata={"nbgrader": {"grade_id": "dropout_mean_prediction"}})
     nb.cells.append(dup)
     merged = nbs.merge(template, sub_of(nb, tmp_path))
     assert set(merged.missing) == {"mse", "dropout_backward"}

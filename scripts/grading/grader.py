@@ -153,6 +153,9 @@ def grade(submissions, out_csv="grades.csv", timeout=60, jobs=None, release=None
                         sandbox=sandbox, limits=limits, expose=(str(course_dir),),
                         seed_files=_font_cache())
     jobs = jobs or default_jobs()
+    from .sandbox import SLOTS
+    if jobs > SLOTS:
+        sys.exit(f"grade: --jobs {jobs} is more than {SLOTS}")
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
     from .sandbox import bwrap_path
     mode = sandbox if sandbox != "auto" else ("bwrap" if bwrap_path() else "none")
@@ -266,8 +269,11 @@ def grade(submissions, out_csv="grades.csv", timeout=60, jobs=None, release=None
     ordered = [records[s, n] for s, _ in students for n in names if (s, n) in records]
     rows, summary = reports.write_csvs(out_csv, ordered, [s for s, _ in students])
     if todo:
+        import resource
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        kernels = sum(r.get("kernel_cpu_seconds") or 0 for r in records.values())
         say(f"grade: {len(todo)} notebooks in {elapsed:.1f} s ({elapsed / len(todo):.2f} s each "
-            f"with {jobs} at a time)")
+            f"with {jobs} at a time; CPU: kernels {kernels:.1f} s, grader {own.ru_utime + own.ru_stime:.1f} s)")
     say(f"wrote {out_csv} ({len(rows)} rows), {out_csv.with_name(out_csv.stem + '_summary.csv')} "
         f"({len(summary)} students), written_answers.csv, review.csv; feedback in {feedback_dir}")
     return rows, summary

@@ -267,7 +267,8 @@ RED_FLAGS = [
     (re.compile(r"\bsubprocess\b|\bos\s*\.\s*(system|fork|popen|exec\w*|spawn\w*|kill|setsid)\b|\bsignal\s*\."),
      "runs, signals or forks processes"),
     (re.compile(r"(?<![\w.])(exec|eval|compile)\s*\("), "executes generated code"),
-    (re.compile(r"(?<![\w.])open\s*\(|\bos\s*\.\s*(listdir|scandir|walk|remove|unlink|rename)|\bshutil\b|\bpathlib\b|\bPath\s*\("),
+    (re.compile(r"(?<![\w.])open\s*\(|\bos\s*\.\s*(listdir|scandir|walk|remove|unlink|rename)"
+                r"|\bshutil\b|\bpathlib\b|\bPath\s*\("),
      "reads or writes files"),
     (re.compile(r"\bsocket\b|\burllib\b|\brequests\b|\bhttp\b"), "uses the network"),
     (re.compile(r"course[-_]grader|vnd\.course"), "names the grader's channel"),

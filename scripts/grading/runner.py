@@ -196,6 +196,7 @@ def grade_notebook(template, path, seeds, settings, slot=0, on_start=None):
                     cell_trouble[step.exercise] = ("error", ended[1])
                 break
     finally:
+        rec["kernel_cpu_seconds"] = box.cpu_seconds()
         kernel.close()
         box.cleanup()
         rec["seconds"] = round(time.monotonic() - start, 2)

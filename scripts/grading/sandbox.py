@@ -40,7 +40,8 @@ from pathlib import Path
 
 # uids of the sandboxes: one per worker slot, a range of its own per grader process so that
 # two grading runs on one machine never share a process count
-_UID_BASE = 200_000 + (os.getpid() % 50_000) * 64
+SLOTS = 256
+_UID_BASE = 200_000 + (os.getpid() % 20_000) * SLOTS
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,9 @@ def bwrap_path():
 def missing_protections(mode):
     """One line naming what the fallback does not protect, or None for the bwrap sandbox."""
     if mode == "bwrap":
+        if os.geteuid() != 0:
+            return ("grade: bwrap without root: the kernels share your uid, so there is no "
+                    "per-sandbox process-count limit (a fork bomb is stopped only by the time limits)")
         return None
     why = "bwrap is not installed" if shutil.which("bwrap") is None else "bwrap cannot run here"
     lost = ["filesystem isolation (a submission can read the course tree, solutions/ and "
@@ -344,6 +348,28 @@ class Sandbox:
             os.chown(self.run_dir, 0, 0)
         os.chmod(self.run_dir, 0o755)
 
+    def cpu_seconds(self):
+        """CPU time (user + system) used so far by the sandbox's processes (Linux; else None)."""
+        if self.child_pid is None or not os.path.isdir("/proc"):
+            return None
+        total, todo, seen = 0, [self.child_pid], set()
+        tick = os.sysconf("SC_CLK_TCK")
+        while todo:
+            pid = todo.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += sum(int(v) for v in fields[11:15])     # utime stime cutime cstime
+                for tid in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{tid}/children") as f:
+                        todo += [int(c) for c in f.read().split()]
+            except (OSError, ValueError, IndexError):
+                continue
+        return total / tick
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -436,12 +462,12 @@ def _kill_uid(uid):
         time.sleep(0.05)
 
 
-def sandbox_uids(slots=64):
+def sandbox_uids(slots=SLOTS):
     """The uids this grader process gives its sandboxes (for tests that look for leftovers)."""
     return range(_UID_BASE, _UID_BASE + slots)
 
 
-def leftover_pids(slots=64):
+def leftover_pids(slots=SLOTS):
     """Processes still running under this grader's sandbox uids (should be none)."""
     if os.geteuid() != 0 or not os.path.isdir("/proc"):
         return []
