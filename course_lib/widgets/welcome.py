@@ -24,7 +24,7 @@ def draw(w, b):
     ax.set_ylabel("output σ(w·x + b)")
     ax.set_ylim(-0.05, 1.05)
     ax.set_title("one sigmoid unit: w sets the steepness, b shifts it")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower right", fontsize=9)
     plt.show()
     return fig
 
