@@ -397,3 +397,179 @@ def test_the_prediction_declares_why_it_has_no_hidden_variant():
         assert check.hidden is True
     assert checks.check_batch_dependence.hidden is False
     assert "scenario" in checks.check_batch_dependence.hidden_why
+
+
+# ------------------------------------------------ the backward pass, node by node
+
+def staged_variant(node=None, wrong=None):
+    """The staged backward pass written out node by node; with ``node``, that node's gradient
+    is replaced by ``wrong(g, cache, dout, n)`` and the nodes after it are computed from the
+    wrong value, as a student's would be (where the wrong shape still broadcasts)."""
+    steps = [("beta", lambda g, c, d, n: d.sum(axis=0)),
+             ("gamma", lambda g, c, d, n: (d * c["x_hat"]).sum(axis=0)),
+             ("x_hat", lambda g, c, d, n: d * c["gamma"]),
+             ("inv", lambda g, c, d, n: (g["x_hat"] * c["xc"]).sum(axis=0)),
+             ("std", lambda g, c, d, n: -g["inv"] / c["std"] ** 2),
+             ("var", lambda g, c, d, n: g["std"] / (2 * c["std"])),
+             ("xc", lambda g, c, d, n: g["x_hat"] * c["inv"] + g["var"] * 2 * c["xc"] / n),
+             ("mu", lambda g, c, d, n: -g["xc"].sum(axis=0)),
+             ("x", lambda g, c, d, n: g["xc"] + g["mu"] / n)]
+
+    def batchnorm_backward_staged(dout, cache):
+        n, right, g = dout.shape[0], {}, {}
+        for key, rule in steps:
+            right[key] = rule(right, cache, dout, n)
+            try:
+                g[key] = wrong(g, cache, dout, n) if key == node else rule(g, cache, dout, n)
+            except ValueError:                    # a wrong shape upstream that does not broadcast
+                g[key] = right[key]
+        return g
+    return batchnorm_backward_staged
+
+
+def test_staged_backward_passes_the_reference(capsys):
+    passes(capsys, checks.check_batchnorm_backward_staged, staged_variant(), name="batchnorm_backward_staged")
+    # keepdims=True on the per-feature nodes is fine
+    keep = staged_variant("mu", lambda g, c, d, n: -g["xc"].sum(axis=0, keepdims=True))
+    passes(capsys, checks.check_batchnorm_backward_staged, keep, name="batchnorm_backward_staged")
+
+
+def test_the_library_staged_backward_passes_the_check(capsys):
+    from course_lib.widgets import batchnorm_graph as bng
+    for seed in (None, 11, 2024):
+        checks.check_batchnorm_backward_staged(bng.batchnorm_backward_staged, seed=seed)
+    assert capsys.readouterr().out.count("✓") == 3
+
+
+STAGED_MISTAKES = [
+    ("beta", lambda g, c, d, n: d, "one row per example"),
+    ("beta", lambda g, c, d, n: d.sum(axis=1), "summed over the features"),
+    ("beta", lambda g, c, d, n: d.mean(axis=0), "averaged over the batch"),
+    ("beta", lambda g, c, d, n: (d * c["gamma"]).sum(axis=0), "has a factor gamma"),
+    ("gamma", lambda g, c, d, n: d * c["x_hat"], "one row per example"),
+    ("gamma", lambda g, c, d, n: (d * c["x_hat"] * c["gamma"]).sum(axis=0), "extra factor gamma"),
+    ("gamma", lambda g, c, d, n: (d * c["xc"]).sum(axis=0), "uses xc"),
+    ("gamma", lambda g, c, d, n: d.sum(axis=0), "misses the local gradient x_hat"),
+    ("x_hat", lambda g, c, d, n: d, "gamma is missing"),
+    ("x_hat", lambda g, c, d, n: (d * c["gamma"]).sum(axis=0), "no sum over the batch belongs here"),
+    ("inv", lambda g, c, d, n: (g["x_hat"] * c["x_hat"]).sum(axis=0), "multiplies by x_hat"),
+    ("inv", lambda g, c, d, n: (d * c["xc"]).sum(axis=0), "starts from dout"),
+    ("inv", lambda g, c, d, n: g["x_hat"] * c["xc"], "one row per example"),
+    ("inv", lambda g, c, d, n: (g["x_hat"] * c["xc"]).sum(axis=1), "summed over the features"),
+    ("std", lambda g, c, d, n: g["inv"] / c["std"] ** 2, "wrong sign"),
+    ("std", lambda g, c, d, n: -g["inv"] / c["std"], "divides by std once"),
+    ("std", lambda g, c, d, n: -g["inv"] * c["std"] ** 2, "multiplies by std"),
+    ("std", lambda g, c, d, n: -g["inv"], "misses the local derivative"),
+    ("var", lambda g, c, d, n: g["std"] * c["std"] / 2, "multiplies by the square root"),
+    ("var", lambda g, c, d, n: g["std"] / c["std"], "factor 1/2"),
+    ("var", lambda g, c, d, n: g["std"] / (2 * c["var"]), "divides by var"),
+    ("var", lambda g, c, d, n: -g["std"] / (2 * c["std"]), "wrong sign"),
+    ("xc", lambda g, c, d, n: g["x_hat"] * c["inv"], "path through the variance node is missing"),
+    ("xc", lambda g, c, d, n: g["var"] * 2 * c["xc"] / n, "only the path through var"),
+    ("xc", lambda g, c, d, n: g["x_hat"] * c["inv"] + g["var"] * 2 * c["xc"] / (n - 1), "N - 1"),
+    ("xc", lambda g, c, d, n: g["x_hat"] * c["inv"] + g["var"] * 2 / n, "factor xc = x - mu"),
+    ("xc", lambda g, c, d, n: g["x_hat"] * c["inv"] + g["var"] * c["xc"] / n, "factor 2"),
+    ("xc", lambda g, c, d, n: g["x_hat"] * c["inv"] + g["var"] * 2 * c["xc"], "1/N of the mean"),
+    ("xc", lambda g, c, d, n: g["x_hat"] * c["inv"] + g["var"] * 2 * c["x"] / n, "uses x in the path"),
+    ("mu", lambda g, c, d, n: g["xc"].sum(axis=0), "wrong sign"),
+    ("mu", lambda g, c, d, n: -g["xc"].mean(axis=0), "averaged over the batch"),
+    ("mu", lambda g, c, d, n: -g["xc"], "one row per example"),
+    ("mu", lambda g, c, d, n: -g["xc"].sum(axis=1, keepdims=True), "summed over the features"),
+    ("x", lambda g, c, d, n: g["xc"], "forgets the gradient through mu"),
+    ("x", lambda g, c, d, n: g["xc"] + g["mu"], "all of grads\\['mu'\\]"),
+    ("x", lambda g, c, d, n: g["xc"] - g["mu"] / n, "subtracts the path through mu"),
+    ("x", lambda g, c, d, n: g["xc"] + g["mu"] / (n - 1), "N - 1"),
+    ("x", lambda g, c, d, n: (g["xc"] + g["mu"] / n).mean(axis=0), "no sum over the batch belongs here"),
+    ("x", lambda g, c, d, n: 0.37 * d, "not the gradient of the loss with respect to x"),
+    ("var", lambda g, c, d, n: g["std"] * 0.3, "not the gradient of the loss with respect to var"),
+]
+STAGED_CASES = [(staged_variant(node, wrong), f"grads\\['{node}'\\].*{match}") for node, wrong, match in STAGED_MISTAKES]
+STAGED_CASES += [
+    (lambda dout, cache: tuple(staged_variant()(dout, cache).values()), "should return a dict"),
+    (lambda dout, cache: {k: v for k, v in staged_variant()(dout, cache).items() if k != "mu"},
+     "no entry for 'mu'"),
+]
+
+
+@pytest.mark.parametrize("wrong, match", STAGED_CASES)
+def test_staged_backward_mistakes(wrong, match):
+    message = hint(checks.check_batchnorm_backward_staged, wrong, match=match)
+    assert_advice_form(message, "batchnorm_backward_staged")
+    inp = bnc.staged_inputs()
+    assert_hides(message, np.concatenate([np.ravel(v) for v in inp.grads.values()]))
+
+
+def test_staged_backward_names_the_first_wrong_node_only():
+    # a wrong xc makes mu and x wrong too; the hint is about xc
+    wrong = staged_variant("xc", lambda g, c, d, n: g["x_hat"] * c["inv"])
+    message = hint(checks.check_batchnorm_backward_staged, wrong, match="grads\\['xc'\\]")
+    assert "grads['x']" not in message and "grads['mu'] " not in message
+
+
+def test_staged_backward_catches_in_place_changes():
+    def dout_in_place(dout, cache):
+        g = staged_variant()(dout, cache)
+        dout *= 2
+        return g
+
+    def cache_in_place(dout, cache):
+        g = staged_variant()(dout, cache)
+        cache["xc"] -= 1.0
+        return g
+    hint(checks.check_batchnorm_backward_staged, dout_in_place, match="changed dout in place")
+    hint(checks.check_batchnorm_backward_staged, cache_in_place, match="changed cache\\['xc'\\] in place")
+
+
+def test_staged_backward_lets_the_students_error_through():
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_batchnorm_backward_staged(raises_own_error)
+    with hidden_mode(), pytest.raises(ValueError, match="my own bug"):
+        checks.check_batchnorm_backward_staged(raises_own_error, seed=HIDDEN_SEEDS[0])
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS + (1, 2, 3))
+def test_staged_backward_hidden_variants_pass_the_reference(capsys, seed):
+    checks.check_batchnorm_backward_staged(staged_variant(), seed=seed)
+    assert capsys.readouterr().out.count("✓") == 1
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", STAGED_CASES)
+def test_hidden_staged_backward_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_batchnorm_backward_staged, wrong, seed, match)
+    assert_advice_form(message, "batchnorm_backward_staged")
+    inp = bnc.staged_inputs(seed)
+    assert_hides(message, np.concatenate([np.ravel(v) for v in inp.grads.values()]))
+
+
+def test_staged_hidden_inputs_differ_and_keep_n_and_d_apart():
+    public = bnc.staged_inputs()
+    for seed in range(40):
+        inp = bnc.staged_inputs(seed)
+        n, d = inp.dout.shape
+        assert n != d and n >= 4
+        assert inp.dout.shape != public.dout.shape or not np.allclose(inp.dout, public.dout)
+
+
+def test_a_hard_coded_staged_backward_fails_the_hidden_test():
+    answer = bnc.staged_inputs().grads
+    checks.check_batchnorm_backward_staged(lambda dout, cache: dict(answer))   # fools the public check
+    for seed in HIDDEN_SEEDS:
+        with pytest.raises(AssertionError):
+            checks.check_batchnorm_backward_staged(lambda dout, cache: dict(answer), seed=seed)
+
+
+def test_the_staged_reference_equals_a_numerical_gradient():
+    # the check's own reference is right: dx against centred differences of the forward pass
+    from course_lib.gradcheck import numerical_gradient, rel_error
+    for seed in (None, 11, 2024):
+        inp = bnc.staged_inputs(seed)
+        x, gamma, beta = inp.cache["x"].copy(), inp.cache["gamma"], inp.cache["beta"]
+
+        def f():
+            return gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + 1e-5) + beta
+        assert rel_error(inp.grads["x"], numerical_gradient(f, x, inp.dout)) < 1e-6
+
+
+def test_the_staged_check_has_hidden_tests():
+    assert checks.check_batchnorm_backward_staged.hidden is True

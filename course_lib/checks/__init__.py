@@ -10,7 +10,8 @@ from .foundations import check_cross_entropy, check_initial_loss, check_softmax,
 from .activations import check_dead_fraction, check_elu, check_leaky_relu, check_sigmoid, check_sigmoid_grad
 from .initialization import check_collapse_prediction, check_he, check_layer_stds, check_max_unit_difference, check_xavier
 from .backprop import check_bug_hunt, check_linear_backward, check_numerical_gradient, check_rel_error, check_sigmoid_net_grads
-from .batchnorm import check_batch_dependence, check_batchnorm_backward, check_batchnorm_forward, check_bn_identity
+from .batchnorm import (check_batch_dependence, check_batchnorm_backward, check_batchnorm_backward_staged,
+                        check_batchnorm_forward, check_bn_identity)
 from .dropout import check_dropout_backward, check_dropout_forward, check_dropout_mean_prediction, check_eval_accuracy
 from .optimizers import check_adam, check_adam_step_prediction, check_adamw, check_clip_grad_norm, check_nesterov, check_rmsprop, check_sgd_momentum
 from .optimizers import check_momentum_rate_prediction, check_optimal_momentum
@@ -22,7 +23,8 @@ __all__ = ["check_mse",
            "check_sigmoid", "check_sigmoid_grad", "check_leaky_relu", "check_elu", "check_dead_fraction",
            "check_xavier", "check_he", "check_layer_stds", "check_collapse_prediction", "check_max_unit_difference",
            "check_linear_backward", "check_numerical_gradient", "check_rel_error", "check_sigmoid_net_grads", "check_bug_hunt",
-           "check_batchnorm_forward", "check_batchnorm_backward", "check_bn_identity", "check_batch_dependence",
+           "check_batchnorm_forward", "check_batchnorm_backward", "check_batchnorm_backward_staged", "check_bn_identity",
+           "check_batch_dependence",
            "check_dropout_forward", "check_dropout_backward", "check_dropout_mean_prediction", "check_eval_accuracy",
            "check_sgd_momentum", "check_nesterov", "check_rmsprop", "check_adam", "check_adam_step_prediction",
            "check_adamw", "check_clip_grad_norm", "check_optimal_momentum", "check_momentum_rate_prediction",

@@ -1,6 +1,7 @@
 """Checks for exercises/04_batch_normalization.ipynb: the BatchNorm forward pass in both modes
-with PyTorch's running statistics, the compact backward pass, the gamma/beta that undo the
-normalization, and a prediction of how one example's output depends on its batch.
+with PyTorch's running statistics, the compact backward pass, the backward pass node by node
+on the computational graph, the gamma/beta that undo the normalization, and a prediction of
+how one example's output depends on its batch.
 
 Every check of a function has a hidden variant: with ``seed=<int>`` it draws another batch
 (other N and D, other statistics, gamma, beta, running statistics, momentum and eps) from the
@@ -586,3 +587,217 @@ def check_batch_dependence(train_A, train_B, eval_A, eval_B):
         fail("Your training-mode predictions (train_A, train_B) are not (x - mu_B) / "
              "sqrt(var_B + eps) with the mean and biased variance of each batch")
     passed("batch_dependence")
+
+
+# ------------------------------------------------ the backward pass, node by node
+
+_SFN = "batchnorm_backward_staged"
+STAGED_KEYS = ("beta", "gamma", "x_hat", "inv", "std", "var", "xc", "mu", "x")   # backward order
+_PER_FEATURE = ("beta", "gamma", "inv", "std", "var", "mu")
+# what each node feeds in the forward pass: the fallback hint when no known mistake matches
+_FEEDS = {
+    "beta": "beta is added to every example in y = gamma * x_hat + beta",
+    "gamma": "gamma multiplies x_hat in y = gamma * x_hat + beta, for every example",
+    "x_hat": "x_hat is multiplied by gamma in y = gamma * x_hat + beta",
+    "inv": "inv multiplies xc in x_hat = xc * inv, for every example",
+    "std": "std feeds inv = 1 / std: multiply grads['inv'] by the derivative of 1 / std",
+    "var": "var feeds std = sqrt(var + eps): multiply grads['std'] by the derivative of that "
+           "square root",
+    "xc": "xc feeds TWO nodes, x_hat = xc * inv and var = mean(xc ** 2); add the gradients of "
+          "both paths",
+    "mu": "mu is subtracted from every example in xc = x - mu",
+    "x": "x feeds TWO nodes, xc = x - mu directly and mu = mean(x); add the gradients of both "
+         "paths",
+}
+
+
+def _staged_nodes(x, gamma, beta, eps):
+    """The forward nodes of the exercise's batchnorm_forward_staged, as its cache."""
+    n = x.shape[0]
+    mu = x.sum(axis=0) / n
+    xc = x - mu
+    var = (xc ** 2).sum(axis=0) / n
+    std = np.sqrt(var + eps)
+    inv = 1.0 / std
+    return {"x": x, "mu": mu, "xc": xc, "var": var, "std": std, "inv": inv, "x_hat": xc * inv,
+            "gamma": gamma, "beta": beta, "eps": eps}
+
+
+def _staged_grads(dout, c):
+    """The check's own reference: the gradient of every node, backwards through the graph."""
+    n = dout.shape[0]
+    g = {"beta": dout.sum(axis=0), "gamma": (dout * c["x_hat"]).sum(axis=0), "x_hat": dout * c["gamma"]}
+    g["inv"] = (g["x_hat"] * c["xc"]).sum(axis=0)
+    g["std"] = -g["inv"] / c["std"] ** 2
+    g["var"] = g["std"] / (2.0 * c["std"])
+    g["xc"] = g["x_hat"] * c["inv"] + g["var"] * 2.0 * c["xc"] / n
+    g["mu"] = -g["xc"].sum(axis=0)
+    g["x"] = g["xc"] + g["mu"] / n
+    return g
+
+
+def staged_inputs(seed=None):
+    """The inputs of check_batchnorm_backward_staged: ``dout``, ``cache`` (the forward nodes),
+    the reference gradients ``grads`` and the Call that reproduces the check. ``seed=None``:
+    the public inputs; an integer: a hidden test's (other N, D, statistics, gamma, beta)."""
+    if seed is None:
+        s, n, d, loc, scale = 2, 6, 4, 2.0, 1.5
+        gamma, beta = np.array([0.5, 1.5, 2.0, 0.8]), np.array([0.1, -0.3, 0.0, 0.2])
+    else:
+        g = np.random.default_rng(seed)
+        s = int(g.integers(10, 10_000))
+        n, d = _batch_size_and_width(g, (4, 11), (2, 7))
+        loc, scale = float(g.choice([-2.0, 0.5, 1.0, 3.0, 5.0])), float(g.choice([0.5, 1.5, 2.0, 3.0]))
+        gamma, beta = np.round(g.uniform(0.3, 2.5, d), 2), np.round(g.normal(0.0, 0.5, d), 2)
+    rng = np.random.default_rng(s)
+    x = loc + scale * rng.standard_normal((n, d))
+    dout = rng.standard_normal((n, d))
+    cache = _staged_nodes(x, gamma, beta, 1e-5)
+    call = Call(f"{_SFN}(dout, cache)",
+                f"rng = np.random.default_rng({s}); x = {loc:g} + {scale:g} * rng.standard_normal(({n}, {d})); "
+                f"dout = rng.standard_normal(({n}, {d})); gamma = {fmt_array(gamma)}; "
+                f"beta = {fmt_array(beta)}; cache = batchnorm_forward_staged(x, gamma, beta)[1]")
+    return SimpleNamespace(dout=dout, cache=cache, grads=_staged_grads(dout, cache), call=call)
+
+
+def _staged_shape(key, value, n, d, call):
+    """The node's gradient with the shape of the node ((D,) or (N, D)), or a hint on the axis."""
+    what = f"{_SFN}'s grads['{key}']"
+    if key in _PER_FEATURE:
+        if value.shape == (1, d):
+            return value.reshape(d)                        # keepdims=True is fine
+        if value.shape == (n, d):
+            fail(f"{what} has one row per example, but {key} is one number per feature: it is "
+                 f"broadcast to every example in the forward pass, so its gradient is the SUM over "
+                 f"the batch (axis=0) of what reaches it from each example", call)
+        if value.shape in ((n,), (n, 1)):
+            fail(f"{what} has one value per example: it was summed over the features (axis=1). "
+                 f"{key} has one value per feature, so sum over the batch, axis=0", call)
+        check_shape(value, (d,), what, call)
+    else:
+        if value.shape in ((d,), (1, d)):
+            fail(f"{what} has one value per feature, but {key} has one value per example and per "
+                 f"feature, the shape (N, D) of x: no sum over the batch belongs here", call)
+        check_shape(value, (n, d), what, call)
+    return value
+
+
+def _staged_mistakes(key, inp):
+    """(value, hint) pairs: the typical wrong gradients of node ``key``, each computed from the
+    correct gradients of the nodes after it (the check stops at the first wrong node)."""
+    c, g, dout = inp.cache, inp.grads, inp.dout
+    n = dout.shape[0]
+    xc, x_hat, inv, std, var, gamma = c["xc"], c["x_hat"], c["inv"], c["std"], c["var"], c["gamma"]
+    averaged = ("is averaged over the batch. A value broadcast to every example gets the SUM of "
+                "the gradients from all of them (any 1/N is already inside dout)")
+    table = {
+        "beta": [(dout.mean(axis=0), averaged),
+                 ((dout * gamma).sum(axis=0), "has a factor gamma. beta is added after the scaling, "
+                                              "so its local gradient is 1")],
+        "gamma": [((dout * x_hat).mean(axis=0), averaged),
+                  ((dout * x_hat * gamma).sum(axis=0), "has an extra factor gamma: the local gradient "
+                                                       "of gamma in gamma * x_hat is x_hat"),
+                  ((dout * xc).sum(axis=0), "uses xc; gamma multiplies x_hat, so its local gradient "
+                                            "is x_hat"),
+                  (dout.sum(axis=0), "misses the local gradient x_hat (gamma multiplies x_hat)")],
+        "x_hat": [(dout, "misses the factor gamma (gamma is missing): y = gamma * x_hat + beta"),
+                  (dout * x_hat, "is dout * x_hat, which belongs to gamma; x_hat's local gradient "
+                                 "is gamma")],
+        "inv": [((g["x_hat"] * x_hat).sum(axis=0), "multiplies by x_hat; in x_hat = xc * inv the "
+                                                   "local gradient of inv is xc"),
+                ((dout * xc).sum(axis=0), "starts from dout; the gradient arriving at x_hat is "
+                                          "grads['x_hat'] = dout * gamma"),
+                ((g["x_hat"] * xc).mean(axis=0), averaged)],
+        "std": [(g["inv"] / std ** 2, "has the wrong sign: the derivative of 1 / std is negative"),
+                (-g["inv"] / std, "divides by std once; the derivative of 1 / std is -1 / std**2"),
+                (-g["inv"] * std ** 2, "multiplies by std**2; the derivative of 1 / std is -1 / std**2"),
+                (-g["inv"], "misses the local derivative of 1 / std")],
+        "var": [(g["std"] * std / 2.0, "multiplies by the square root; the derivative of "
+                                       "sqrt(v) is 1 / (2 sqrt(v)), here 1 / (2 std)"),
+                (g["std"] / std, "misses the factor 1/2 of the derivative of a square root"),
+                (g["std"] / (2.0 * var), "divides by var; the derivative of sqrt(var + eps) is "
+                                         "1 / (2 sqrt(var + eps)) = 1 / (2 std)"),
+                (-g["std"] / (2.0 * std), "has the wrong sign: the square root is increasing")],
+        "xc": [(g["x_hat"] * inv, "has only the path through x_hat; the path through the variance "
+                                  "node is missing. xc also feeds var = mean(xc**2), and the "
+                                  "gradients of the two paths add up"),
+               (g["var"] * 2.0 * xc / n, "has only the path through var; add the path through "
+                                         "x_hat = xc * inv"),
+               (g["x_hat"] * inv + g["var"] * 2.0 * xc / (n - 1),
+                "divides by N - 1 in the path through var. var is the BIASED variance, "
+                "sum(xc**2) / N, so the local gradient is 2 xc / N"),
+               (g["x_hat"] * inv + g["var"] * 2.0 / n,
+                "misses the factor xc = x - mu in the path through var: the derivative of xc**2 "
+                "is 2 xc"),
+               (g["x_hat"] * inv + g["var"] * xc / n,
+                "misses the factor 2 in the path through var: the derivative of xc**2 is 2 xc"),
+               (g["x_hat"] * inv + g["var"] * 2.0 * xc,
+                "misses the 1/N of the mean in the path through var (var = sum(xc**2) / N)"),
+               (g["x_hat"] * inv + g["var"] * 2.0 * c["x"] / n,
+                "uses x in the path through var; var is the mean of xc**2 with xc = x - mu, so the "
+                "local gradient is 2 (x - mu) / N")],
+        "mu": [(g["xc"].sum(axis=0), "has the wrong sign: xc = x - mu"),
+               (-g["xc"].mean(axis=0), "is averaged over the batch (divided by N). mu is subtracted "
+                                       "from every example, so its gradient is minus the SUM of "
+                                       "grads['xc']; the 1/N of the mean belongs to the step from mu "
+                                       "back to x")],
+        "x": [(g["xc"], "forgets the gradient through mu. x also feeds mu = mean(x): add 1/N of "
+                        "grads['mu'] to every example"),
+              (g["xc"] + g["mu"], "adds all of grads['mu'] to every example; mu is a MEAN over the "
+                                  "batch, so each example gets 1/N of it"),
+              (g["xc"] - g["mu"] / n, "subtracts the path through mu; it adds, with the gradient "
+                                      "grads['mu'] as it is"),
+              (g["xc"] + g["mu"] / (n - 1), "divides grads['mu'] by N - 1; mu = sum(x) / N, so each "
+                                            "example gets 1/N")],
+    }
+    return table[key]
+
+
+@check()
+def check_batchnorm_backward_staged(batchnorm_backward_staged, *, seed=None):
+    """Check ``batchnorm_backward_staged(dout, cache) -> grads``, BatchNorm's training-mode
+    backward pass node by node: ``cache`` holds the forward nodes of the exercise's
+    ``batchnorm_forward_staged`` (x, mu, xc, var, std, inv, x_hat, gamma, beta, eps) and
+    ``grads`` must map every node to the gradient of the loss with respect to it:
+    beta, gamma, x_hat, inv, std, var, xc, mu, x. The nodes are checked in the order of the
+    backward pass, and the first wrong one is named. With a ``seed``: another batch (N, D),
+    gamma, beta and dout.
+
+    Diagnoses, per node: a broadcast value (beta, gamma, inv, mu) not summed over the batch,
+    summed over the features (axis mix-up) or averaged; a per-example gradient summed;
+    dgamma/dbeta with an extra gamma or without x_hat; dx_hat without gamma; the sign or the
+    power of std in d(1/std); the 1/2 or the square root in d sqrt(var + eps); the path through
+    var missing from dxc, with N - 1 instead of N, without the factor xc (x - mu) or 2 or 1/N,
+    or with x instead of xc; only the var path; the sign of dmu, or 1/N in it; the gradient
+    through mu forgotten in dx, not divided by N, divided by N - 1 or subtracted; a missing
+    key or a non-dict result; dout or the cache changed in place.
+    """
+    inp = staged_inputs(seed)
+    call, n, d = inp.call, *inp.dout.shape
+    dout = inp.dout.copy()
+    cache = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in inp.cache.items()}
+    result = batchnorm_backward_staged(dout, cache)
+    changed = [k for k, v in inp.cache.items() if isinstance(v, np.ndarray) and not np.array_equal(cache[k], v)]
+    if not np.array_equal(dout, inp.dout) or changed:
+        what = "dout" if not np.array_equal(dout, inp.dout) else f"cache['{changed[0]}']"
+        fail(f"{_SFN} changed {what} in place (an operator such as `-=` or `*=` on it). Compute "
+             f"new arrays and leave dout and the cache as they are", call)
+    if not isinstance(result, dict):
+        fail(f"{_SFN} should return a dict with one gradient per node ({', '.join(STAGED_KEYS)}), "
+             f"got {type(result).__name__}", call)
+    missing = [k for k in STAGED_KEYS if k not in result]
+    if missing:
+        fail(f"The dict that {_SFN} returned has no entry for {', '.join(repr(k) for k in missing)}. "
+             f"It needs the gradient of every node: {', '.join(STAGED_KEYS)}", call)
+    for key in STAGED_KEYS:
+        value = _staged_shape(key, as_array(result[key], f"{_SFN}'s grads['{key}']", call), n, d, call)
+        if close(value, inp.grads[key]):
+            continue
+        for candidate, hint in _staged_mistakes(key, inp):
+            if close(value, candidate):
+                fail(f"{_SFN}'s grads['{key}'] {hint}", call)
+        later = [k for k in STAGED_KEYS[:STAGED_KEYS.index(key)]]
+        fail(f"{_SFN}'s grads['{key}'] is not the gradient of the loss with respect to {key} "
+             f"(the nodes before it in the backward pass, {', '.join(later) or 'none'}, are right). "
+             f"{_FEEDS[key][0].upper() + _FEEDS[key][1:]}", call)
+    passed(_SFN)
