@@ -14,6 +14,8 @@
 #     name: python3
 # ---
 
+# %%
+
 # %% [markdown]
 # # 08 · Training in practice: babysitting the learning process and tuning hyperparameters
 #
@@ -22,28 +24,33 @@
 # schedules (06), regularization (07). This last notebook is about **using** them: how to tell,
 # early and cheaply, whether a training run is healthy; what each kind of bad curve is telling
 # you; and how to spend a limited budget of runs on hyperparameters. Every reading rule below is
-# tried on real runs on the digits, and every number it rests on is checked by an `assert`.
+# tried on real runs on the digits, on three seeds (from `COURSE_SEED`: initializations, batch
+# orders and draws), and every number it rests on is checked by an `assert` on each of them.
 #
 # **Learning objectives.** After this notebook you can
 #
-# 1. run the three sanity checks before any long training: first loss $\approx \ln K$,
-#    regularization raises the loss, a tiny subset can be learned perfectly;
-# 2. scan the learning rate on a log grid and read each curve: flat, explodes, drops fast then
-#    stalls, descends steadily;
+# 1. run the sanity checks before any long training: first loss $\approx \ln K$,
+#    regularization raises the logged loss, one small batch can be learned perfectly — and
+#    three more from Karpathy's *Recipe for Training Neural Networks*: look at the exact batch
+#    the network receives, beat the input-independent baseline, test that examples do not mix;
+# 2. scan the learning rate on a log grid and read each curve: flat, steady, spiking, stuck
+#    high, exploding;
 # 3. recognise an initialization problem in a loss that sits flat and then suddenly drops;
 # 4. decide from the train/validation gap whether to regularize more or add capacity;
-# 5. read per-layer diagnostics (mean, std, saturated %, dead % of activations and gradients)
-#    and the update-to-weight ratio;
-# 6. tune hyperparameters in order of importance, sample rates and strengths on a log scale,
-#    prefer random to grid search, go from coarse to fine and check the edges of the range;
+# 5. read per-layer diagnostics (mean, std, saturated %, dead % of activations and gradients),
+#    the first layer's weights as images, and the update-to-weight ratio;
+# 6. tune hyperparameters in order of importance, sort them into scientific, nuisance and
+#    fixed ones, sample rates and strengths on a log scale, know when random, quasi-random and
+#    grid search win, go from coarse to fine and check the edges of the range;
 # 7. use the rules of thumb for layer width as what they are: starting points;
-# 8. train a network end to end with a sensible default recipe and every diagnostic on.
+# 8. build a default recipe one ingredient at a time, with the learning rate re-tuned at each
+#    step, and train it end to end with every diagnostic on.
 #
 # **Prerequisites.** Notebooks 00–07 (this one uses all of them: $\ln K$ from 00, dead ReLUs
 # from 01, He initialization from 02, BatchNorm from 04, dropout from 05, Adam and schedules from
 # 06, L2 and early stopping from 07).
 #
-# **Estimated time.** 75–90 minutes.
+# **Estimated time.** 90–110 minutes.
 
 # %%
 import numpy as np
@@ -53,21 +60,24 @@ from threadpoolctl import threadpool_limits
 import course_lib as cl
 from course_lib.search import LogUniform
 from course_lib.widgets import practice as pr
+from course_lib.widgets import practice_experiments as px
 
-_ = cl.set_seed(0)
-threadpool_limits(1)     # our matrices are small: one BLAS thread is fastest, extra ones only compete
+_ = cl.set_seed()          # the default generator, from COURSE_SEED
+SEEDS = cl.seeds(3)        # every experiment runs on these three seeds (0, 1, 2 under COURSE_SEED=0)
+S0 = SEEDS[0]              # the seed whose single runs are drawn
+threadpool_limits(1)       # our matrices are small: one BLAS thread is fastest, extra ones only compete
 np.set_printoptions(precision=4, suppress=True)
 
 X_train, y_train, X_val, y_val, X_test, y_test = pr.digits()   # centred with the TRAINING mean
 loss_fn = cl.SoftmaxCrossEntropy()
-print(f"train {X_train.shape}, validation {X_val.shape}, test {X_test.shape}")
+print(f"train {X_train.shape}, validation {X_val.shape}, test {X_test.shape}; seeds {SEEDS}")
 
 # %% [markdown]
 # ## 1 · Three sanity checks before you train
 #
 # A long run that fails tells you little: it could be the data, the model, the loss, the
-# optimizer or the hyperparameters. Three checks that take seconds rule out most bugs before
-# you spend the minutes (or days). The network for most of this notebook is the same small MLP,
+# optimizer or the hyperparameters. Checks that take seconds rule out most bugs before you
+# spend the minutes (or days). The network for most of this notebook is the same small MLP,
 # 64 → 100 → 100 → 10 with ReLUs and He initialization (`pr.make_mlp`).
 #
 # ### Check 1: the first loss is $\ln K$, with regularization off
@@ -82,142 +92,273 @@ print(f"train {X_train.shape}, validation {X_val.shape}, test {X_test.shape}")
 # instead of averaging over the batch ($64 \ln 10 = 147$).
 
 # %%
-model = pr.make_mlp(rng=0)
-print(model)
-loss0, acc0 = cl.evaluate(model, loss_fn, X_train, y_train)
-print(f"first loss {loss0:.4f}   ln 10 = {np.log(10):.4f}   accuracy {acc0:.3f} (chance: 0.1)")
-assert abs(loss0 - np.log(10)) < 0.02
-
-for scale in (0.1, 1.0, 10.0):
-    first = cl.evaluate(pr.make_mlp(rng=0, last_scale=scale), loss_fn, X_train, y_train)[0]
-    print(f"output layer × {scale:<4}: first loss {first:.3f}")
-assert cl.evaluate(pr.make_mlp(rng=0, last_scale=10.0), loss_fn, X_train, y_train)[0] > 2 * np.log(10)
+print(pr.make_mlp(rng=S0))
+first = cl.over_seeds(lambda s: {f"x {scale:g}": cl.evaluate(pr.make_mlp(rng=s, last_scale=scale),
+                                                              loss_fn, X_train, y_train)[0]
+                                  for scale in (0.1, 1.0, 10.0)}, seeds=SEEDS)
+for key in first.keys():
+    print(f"output layer {key:>6}: first loss {first.summary(key)}")
+print(f"ln 10 = {np.log(10):.4f}")
+assert np.all(np.abs(first["x 0.1"] - np.log(10)) < 0.02)      # ln K on every seed ...
+assert np.all(first["x 10"] > np.log(10) + 1)                  # ... a 100x larger output layer: far above
 
 # %% [markdown]
-# ### Check 2: turning regularization up raises the loss
+# ### Check 2: turning regularization up raises the logged loss
 #
-# Add an L2 penalty $\frac{\lambda}{2}\sum w^2$ (notebook 07) to the same untrained network.
-# The data loss does not change, the penalty is positive, so the total must grow with
-# $\lambda$. If it does not, the penalty is not wired into the loss you are printing (a
-# classic: the gradient gets the penalty, the logged loss does not — or the other way round).
-# It also explains why check 1 is done with regularization off: with $\lambda > 0$ the first
-# loss is *supposed* to be above $\ln K$.
+# Add an L2 penalty $\frac{\lambda}{2}\sum w^2$ (notebook 07) and look at the **first loss the
+# training loop logs**, the one you would watch: `cl.fit(..., regularizer=cl.L2(lam))` adds
+# the penalty to each mini-batch's loss before it logs it. From the same initialization and the
+# same first batch the data loss is the same for every $\lambda$, the penalty is positive, so
+# `hist.loss[0]` must grow with $\lambda$. If it does not, the penalty is not wired into the
+# loss you are printing — a classic is a penalty that reaches the gradient but not the logged
+# loss. We plant exactly that bug (`px.GradientOnlyL2`, whose `value` returns 0) to see that
+# the check catches it. (The opposite bug, a penalty in the logged loss but not in the
+# gradient, passes this check; a gradient check of loss + penalty, notebook 03, catches that
+# one.) It also explains why check 1 is done with regularization off: with $\lambda > 0$ the
+# first loss is *supposed* to be above $\ln K$.
 
 # %%
 lams = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)
-totals = [loss0 + cl.L2(lam).value(model.parameters()) for lam in lams]
-for lam, total in zip(lams, totals):
-    print(f"λ = {lam:<7g} first loss {total:8.3f}")
-assert totals[0] == loss0                       # λ = 0: the data loss alone
-assert all(a < b for a, b in zip(totals, totals[1:]))   # strictly increasing in λ
+logged = {s: px.first_logged_loss(lams, seed=s) for s in SEEDS}   # hist.loss[0] of cl.fit(..., regularizer=cl.L2(lam), epochs=1)
+planted = px.first_logged_loss(lams, seed=S0, penalty=px.GradientOnlyL2)
+for k, lam in enumerate(lams):
+    print(f"λ = {lam:<7g} first logged loss {'  '.join(f'{logged[s][k]:8.3f}' for s in SEEDS)}   "
+          f"| planted bug {planted[k]:.3f}")
+
+
+def rises(losses):
+    return bool(np.all(np.diff(losses) > 0))
+
+
+assert all(rises(v) for v in logged.values())      # strictly increasing in λ, on every seed
+assert not rises(planted) and np.ptp(planted) == 0  # the bug logs the data loss alone: caught
 
 # %% [markdown]
-# ### Check 3: overfit a tiny subset
+# ### Check 3: overfit one small batch
 #
-# Take 20 training examples, turn regularization off and train until the network has
-# memorised them: a model with 17,610 parameters must reach 100 % training accuracy on 20 digits,
-# with the loss close to 0. If it cannot, something is broken in the forward pass, the backward
-# pass, the loss or the update — and no amount of tuning on the full data would have told you
-# which. (The validation accuracy stays poor: memorising 20 examples is not learning digits.)
+# Take 20 training examples, turn regularization off and train on them alone until the network
+# has memorised them: a model with 17,610 parameters must reach 100 % training accuracy on 20
+# digits, with the loss close to 0. If it cannot, something is broken in the forward pass, the
+# backward pass, the loss or the update — and no amount of tuning on the full data would have
+# told you which. Each seed draws another 20 examples and another initialization. (The
+# validation accuracy stays poor: memorising 20 examples is not learning digits.)
 
 # %%
-X20, y20 = X_train[:20], y_train[:20]
-tiny = pr.make_mlp(rng=0)
-hist20 = cl.fit(tiny, loss_fn, cl.Adam(tiny.parameters(), lr=3e-3), X20, y20, epochs=100,
-                batch_size=20, val=(X_val, y_val), rng=0, progress=False)
-_, acc20 = cl.evaluate(tiny, loss_fn, X20, y20)
-print(f"20 examples, {hist20.steps} full-batch steps: loss {hist20.loss[0]:.3f} → {hist20.loss[-1]:.1e}, "
-      f"training accuracy {acc20:.2f}, validation accuracy {hist20.val_acc[-1]:.2f}")
-assert acc20 == 1.0 and hist20.loss[-1] < 0.01
-assert hist20.val_acc[-1] < 0.7
+tiny = cl.over_seeds(px.overfit_batch, seeds=SEEDS)     # 100 full-batch steps of Adam, lr 3e-3
+print(f"training accuracy on the 20: {tiny.summary('train_acc')}")
+print(f"loss: first {tiny.summary('first')}, last {tiny.summary('last', '.1e')}")
+print(f"validation accuracy: {tiny.summary('val_acc')}")
+assert np.all(tiny["train_acc"] == 1.0) and np.all(tiny["last"] < 0.01)   # memorised, every seed
+assert np.all(tiny["val_acc"] < 0.9)                                       # ... and not generalized as well
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 3.2))
-cl.plots.plot_loss(hist20, ax=ax, log=True)
-ax.set_title("check 3: 20 examples are memorised (training loss, log scale)", fontsize=10)
+cl.plots.plot_seeds(np.arange(1, tiny["curve"].shape[1] + 1), tiny["curve"], ax=ax, marker="",
+                    label="training loss on the 20", band=False)
+ax.set(yscale="log", xlabel="full-batch step", ylabel="training loss (log scale)")
+ax.set_title("check 3: 20 examples are memorised (3 seeds)", fontsize=10)
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## 2 · The learning-rate scan, and how to read a loss curve
+# ## 2 · Three more checks from Karpathy's recipe
 #
-# The learning rate is the hyperparameter to get right first (section 8). Find its range with a
+# A. Karpathy's *A Recipe for Training Neural Networks* (2019) adds checks that need no
+# training at all, or a few seconds of it.
+#
+# ### Look at the exact batch the network receives
+#
+# Not the data set on disk: the batch **right before `forward`**, after loading, shuffling,
+# preprocessing and batching, each of which can scramble it. `px.Peek` is an identity layer
+# that keeps what it is given in training mode; put in front of the network, it records what
+# `cl.fit` feeds it (`px.PeekLoss` does the same for the labels). We decode the centred inputs
+# back to images (add the training mean) and print each label above its image. The second row
+# is a planted bug — labels shifted by one against the images, as a misaligned join would do
+# it: a person spots it at a glance, and the check below the picture does too.
+
+# %%
+xb, yb = px.first_batch(X_train, y_train, seed=S0)                       # recorded inside the network
+xb_bug, yb_bug = px.first_batch(X_train, np.roll(y_train, 1), seed=S0)   # planted: labels shifted by one
+mean = pr.training_mean()
+decoded = xb + mean
+rows = px.match_rows(xb, X_train)
+levels = 16 * decoded                                          # load_digits scales the 0..16 intensities by 1/16
+print(f"batch {xb.shape}, labels {yb[:16]}; decoded intensity levels {levels.min():.0f}..{levels.max():.0f}")
+assert np.all(rows >= 0) and np.array_equal(yb, y_train[rows])      # each input is a training digit, with ITS label
+assert np.allclose(levels, np.round(levels)) and levels.min() >= 0 and levels.max() <= 16   # whole levels 0..16
+assert not np.array_equal(yb_bug, y_train[px.match_rows(xb_bug, X_train)])   # the planted misalignment is caught
+
+# %%
+fig = plt.figure(figsize=(8.4, 2.6))
+top, bottom = fig.subfigures(2, 1)
+px.draw_batch(xb, yb, mean, top, n=8, title="the first batch as the network gets it (8 of 64)")
+px.draw_batch(xb_bug, yb_bug, mean, bottom, n=8, title="planted bug: labels shifted by one — which labels are wrong?")
+plt.show()
+
+# %% [markdown]
+# ### The input-independent baseline
+#
+# Train once on the real inputs and once on inputs set to **zero**
+# (`cl.diagnostics.input_independent_baseline`: same initialization, same batches). With
+# $x = 0$ the network can only learn a constant output, so the second run shows what the labels
+# alone are worth: for cross-entropy at best the entropy $-\sum_k q_k \ln q_k$ of the label
+# frequencies $q$ — about $\ln 10$ here, the digits are nearly balanced. The real run must beat
+# it clearly, or the network is not using its input. A planted failure: all-zero initial
+# weights (notebook 02) give every hidden unit the same zero output and no weight any gradient,
+# so the "real" run learns nothing that the zero-input run does not.
+
+# %%
+base = cl.over_seeds(px.baseline, seeds=SEEDS)           # 5 epochs of Adam, lr 3e-3, each seed
+print(f"validation loss: real inputs {base.summary('real')}; zero inputs {base.summary('zero')}; "
+      f"labels alone {base.summary('labels')}")
+print(f"validation accuracy: real {base.summary('real_acc')}; zero {base.summary('zero_acc')}")
+broken = px.baseline(S0, make_model=lambda s: pr.make_mlp(rng=s, init="zeros"))
+print(f"planted: all-zero weights: real {broken['real']:.4f} vs zero inputs {broken['zero']:.4f}")
+assert np.all(base["real"] < 0.1 * base["zero"])                 # the inputs carry the information
+assert np.all(np.abs(base["zero"] - base["labels"]) < 0.01)     # the zero run reaches the labels-alone loss
+assert not broken["beats"]                                      # the planted failure does not beat it
+
+# %% [markdown]
+# ### Batch independence: the backprop dependency test
+#
+# In a network that treats examples separately, example $i$'s output cannot depend on example
+# $j$'s input: $\partial\, \text{out}_i / \partial x_j = 0$ for $j \ne i$. Karpathy's test
+# backpropagates a gradient from **one** row of the output and checks that only that row of the
+# input gradient is nonzero (`cl.diagnostics.batch_independence`; our layers' own backward
+# passes do the work). A nonzero cross-example gradient means something mixes the batch: a
+# reshape or transpose across the batch axis, a mean over the wrong axis — or **BatchNorm in
+# training mode**, which mixes by design: it normalizes each example with the mean and variance
+# of the whole batch (notebook 04), so each output depends on every input, by an amount that
+# shrinks like $1/N$ with the batch size $N$. In eval mode BatchNorm uses its running
+# statistics and passes. `cl.diagnostics.locate_batch_mixing` runs the test on every prefix of a
+# `Sequential` and names the first layer that mixes.
+#
+# The recipe network of section 14 (Linear → BatchNorm → ReLU → Dropout, twice) is the test
+# object; each seed picks other examples and other upstream gradients.
+
+# %%
+mixing = {}
+for s in SEEDS:
+    net = px.recipe_net(s)
+    mlp = cl.diagnostics.batch_independence(pr.make_mlp(rng=s), X_train[:32], seed=s)
+    train = cl.diagnostics.batch_independence(net, X_train[:32], seed=s)
+    where = cl.diagnostics.locate_batch_mixing(net, X_train[:32], seed=s)
+    rel = [cl.diagnostics.batch_independence(net, X_train[:n], seed=s).max_rel for n in (8, 32, 128)]
+    net.eval()
+    mixing[s] = dict(mlp=mlp, train=train, eval=cl.diagnostics.batch_independence(net, X_train[:32], seed=s),
+                     where=where, rel=rel)
+    assert mlp and not train and mixing[s]["eval"]             # MLP passes; BN fails in training, passes in eval
+    assert where.first == 1 and isinstance(where.layer, cl.BatchNorm1d)   # ... and the culprit is named
+    assert rel[0] > rel[1] > rel[2] and rel[0] / rel[2] > 4    # BN's mixing shrinks as the batch grows
+print(mixing[S0]["mlp"], mixing[S0]["train"], mixing[S0]["eval"], sep="\n")
+print(mixing[S0]["where"])
+for s in SEEDS:
+    print(f"seed {s}: BatchNorm's largest cross-example gradient, relative to the example's own, "
+          f"for batches of 8, 32, 128: " + ", ".join(f"{r:.3f}" for r in mixing[s]["rel"]))
+
+# %% [markdown]
+# The verdicts are exact, not statistical: the MLP's cross-example gradients are 0.0, not
+# merely small. BatchNorm's are a few percent to a few tens of percent of an example's own
+# gradient and fall roughly as $1/N$ (the lines above). That is why BatchNorm networks are
+# evaluated in eval mode, and why tiny batches make BatchNorm's training noisy. The exercise
+# notebook asks you to find a layer that mixes examples in models you have not seen.
+
+# %% [markdown]
+# ## 3 · The learning-rate scan, and how to read a loss curve
+#
+# The learning rate is the hyperparameter to get right first (section 9). Find its range with a
 # **scan**: train the same network from the same initialization for a few epochs at each rate
-# of a log grid — here 21 rates from $10^{-5}$ to $1$, four per decade, 8 epochs of Adam each.
-# A few epochs are enough to see the *shape* of each curve, and shape is what we read:
+# of a log grid — here 21 rates from $10^{-5}$ to $1$, four per decade, 8 epochs of Adam each,
+# on each of the three seeds. A few epochs are enough to see the *shape* of each curve, and
+# shape is what we read:
 #
 # | the loss … | reading |
 # |---|---|
 # | stays flat, or falls slowly and almost linearly | rate **too low** |
-# | explodes | rate **too high** |
-# | drops fast, then stalls at a level lower rates go below | rate **too high** |
 # | descends steadily and keeps falling | **good** |
+# | drops fast, reaches low values, but **spikes** up again and again | rate **slightly too high**: the run is *unstable* |
+# | drops fast, then stays **flat at a high level** | rate **too high** (look for dead units, section 6) |
+# | explodes | rate **too high** |
+#
+# The Deep Learning Tuning Playbook (Godbole et al., 2023) calls the spiking kind **training
+# instability**: the loss can go low, but some steps throw it back up. Its remedies are a
+# slightly lower rate, a learning-rate warm-up, a decay schedule or gradient clipping (notebook
+# 06) — not a rate ten times lower. A curve that is flat and high has a different problem:
+# the network itself has been damaged, and section 6 looks inside.
 #
 # A run that explodes is not worth finishing: `cl.fit` stops it as soon as a mini-batch loss
 # exceeds **3× the first loss** (its `explode_factor`) and says so in `History.status` and
 # `History.message`. `pr.read_scan` turns the table into explicit thresholds — flat: the loss
-# has not halved; plateau: a rate above the best one that ends more than 3× higher — so that
-# the verdicts can be printed and checked. Reading curves is a judgement; the thresholds only
-# make this one visible.
+# has not halved; among the higher rates that end more than 3× above the best one, *spikes*
+# if the low level they reach between jumps (the 10th percentile of their second half) is
+# within 3× of the best run's, *flat and high* if not — so that the verdicts can be printed and
+# checked. Reading curves is a judgement; the thresholds only make this one visible.
 
 # %%
-runs = pr.precompute()          # the 21 runs, cached: the widget in section 7 reuses them
-for lr, run in runs.items():
-    acc = "—" if run.val_acc is None else f"{run.val_acc:.3f}"
-    shape, meaning, _ = pr.GUIDE[run.verdict]
-    print(f"lr {lr:8.2g}  {run.status:18}  {shape:24} → {meaning:9}  val acc {acc}")
+scans = pr.scans(SEEDS)           # 21 rates x 3 seeds, cached: the widget in section 8 reuses the first
+runs = scans[S0]
+print(pr.scan_table(scans))
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [1.4, 1]})
-pr.draw_scan(runs, axes)
+fig, axes = plt.subplots(1, 2, figsize=(8.4, 4.0), gridspec_kw={"width_ratios": [1.45, 1]})
+pr.draw_scan(scans, axes)
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# All four cases of the reading guide appear, in order along the learning-rate axis. Point at
-# one of each:
+# The verdicts appear in the order of the guide along the learning-rate axis, on every seed —
+# with one kind of exception: where the good band meets the spiking one, a single rate can read
+# "spikes" between two "good" ones (one late spike lifts a curve's end above the 3× threshold;
+# the border is noisy). Where each band begins moves with the seed by a grid step or two (the
+# table), and on some seeds the narrow spiking band falls between two grid points and no rate
+# spikes at all. One rate of each kind, on the first seed:
 
 # %%
-# the grid rates nearest to these values (the keys of runs)
-lr_tiny, lr_flat, lr_good, lr_plateau, lr_boom = (pr.nearest_lr(v) for v in (1e-5, 1e-4, 10 ** -2.5, 0.1, 10 ** -0.75))
-for lr in (lr_flat, lr_good, lr_plateau, lr_boom):
+for key, lr in pr.examples_of(runs).items():
     print(runs[lr].title)
 print()
-for run in runs.values():
-    if run.exploded:
-        print(run.message)
+print(next(run.message for run in runs.values() if run.exploded))
 
-verdicts = [run.verdict for run in runs.values()]
-assert set(verdicts) == set(pr.GUIDE)                              # every case appears
-rank = [list(pr.GUIDE).index(v) for v in verdicts]
-assert rank == sorted(rank)                                        # flat → good → plateau → exploded
-assert [runs[lr].verdict for lr in (lr_flat, lr_good, lr_plateau, lr_boom)] == list(pr.GUIDE)
-assert runs[lr_boom].status == "exploded at step 1" and "exploded" in runs[lr_boom].message
-best_lr = max((lr for lr in runs if not runs[lr].exploded), key=lambda lr: runs[lr].val_acc)
-print(f"\nbest validation accuracy {runs[best_lr].val_acc:.3f} at lr = {best_lr:.3g} ({runs[best_lr].verdict})")
-assert runs[best_lr].verdict == "good"
+band = {"flat": 0, "good": 1, "spikes": 1, "plateau": 2, "exploded": 3}   # good and spikes may swap at their border
+for s, scan in scans.items():
+    rank = [band[r.verdict] for r in scan.values()]
+    assert rank == sorted(rank)                                 # flat → good/spikes → flat-and-high → exploded
+    assert scan[pr.nearest_lr(1.0)].status == "exploded at step 1"
+    top = max(lr for lr, r in scan.items() if not r.exploded)
+    assert scan[top].verdict == "plateau"                       # the last rate before explosions is stuck high
+    accs = {lr: r.val_acc for lr, r in scan.items() if not r.exploded}
+    best_good = max(a for lr, a in accs.items() if scan[lr].verdict == "good")
+    assert best_good >= max(accs.values()) - 0.01               # the good band holds (within 1 point) the best
+assert {r.verdict for scan in scans.values() for r in scan.values()} == set(pr.GUIDE)   # every case appears
+best = {s: max(a for a in (r.val_acc for r in scan.values()) if a is not None) for s, scan in scans.items()}
+print("best validation accuracy after 8 epochs per seed:", {s: round(a, 3) for s, a in best.items()})
 
 # %% [markdown]
-# Reading the picture:
+# Reading the picture (left: the first seed, colour = rate, line style = verdict):
 #
-# * **Too low (blue).** At $10^{-5}$ Adam moves each weight by about $10^{-5}$ per step: after
-#   136 steps the loss has hardly left $\ln 10$. Nothing is wrong except patience — but a scan
-#   cannot tell "slow" from "stuck", which is why the next section exists.
-# * **Good (green).** From about $6\cdot10^{-4}$ to $10^{-2}$ the loss falls steadily on the
-#   log scale and is still falling when the scan ends; the best validation accuracy is in this
-#   band.
-# * **Too high, plateau (orange).** From about $2\cdot10^{-2}$ the loss drops *faster* at first
-#   — that is what makes high rates tempting — and then stalls at a level the good rates pass
-#   below: the steps are too long to settle into the bottom of the valley, so the loss bounces at
-#   a height set by the step size. (Section 5 finds a second reason inside the network.)
-# * **Too high, explodes (red).** From about $0.18$ the very first update is so large that the
-#   next loss is over 3× the first; `cl.fit` stops the run at step 1.
+# * **Too low (dotted, dark).** At $10^{-5}$ Adam moves each weight by about $10^{-5}$ per step:
+#   after 136 steps the loss has hardly left $\ln 10$. Nothing is wrong except patience — but a
+#   scan cannot tell "slow" from "stuck", which is why the next section exists.
+# * **Good (solid).** From about $6\cdot10^{-4}$ to $10^{-2}$ the loss falls steadily on the log
+#   scale and is still falling when the scan ends; the best validation accuracy is in this band,
+#   or within a point of it (right panel).
+# * **Slightly too high, spikes (dashed).** Just above the good band the loss drops *faster*
+#   at first and reaches the lowest values of the whole scan between jumps — then a bad step
+#   throws it up by a factor of 10 or more, and it has to come down again. The end-of-run level
+#   is high because of the spikes, not because the network cannot fit; validation accuracy is
+#   within a few points of the best. This is where a warm-up or a decay schedule pays off.
+# * **Too high, flat and high (dash-dot).** At $0.1$ (and on some seeds $0.056$) the loss
+#   stays at a level the good rates pass far below, on every seed. Section 6 finds why: many
+#   of the units are dead.
+# * **Too high, explodes (×).** From about $0.18$ the very first update is so large that the
+#   next loss is over 3× the first; `cl.fit` stops the run at step 1. (On an occasional seed
+#   $0.1$ explodes too, later in the run.)
 #
-# The plateau is why a **schedule** helps: start near the top of the good band to get the fast
-# early drop, then decay the rate so the loss can settle lower (notebook 06; the recipe in
-# section 13 uses cosine decay).
+# A **schedule** combines the two ends: start near the top of the good band to get the fast
+# early drop, then decay the rate so the loss can settle (notebook 06; the recipe in section 14
+# uses cosine decay with a warm-up).
 #
-# ## 3 · Flat for a while, then a sudden drop: suspect the initialization
+# ## 4 · Flat for a while, then a sudden drop: suspect the initialization
 #
 # A different shape: the loss sits at $\ln K$ for a long stretch and then falls off a cliff.
 # The rate is not the problem (the same rate works from another initialization); the network
@@ -232,56 +373,48 @@ assert runs[best_lr].verdict == "good"
 # harmless-looking "small random numbers" choice, but 0.57× He's
 # $\sqrt{2/64} = 0.177$, so the signal's standard deviation shrinks by
 # $0.57^6 \approx 0.03$ through the stack (notebook 02) — against He initialization, same SGD
-# with momentum, same rate.
+# with momentum 0.9 at rate 0.1, 12 epochs, on each seed.
 
 # %%
-def small_init(fan_in, fan_out, rng):
-    return cl.init.normal(fan_in, fan_out, rng=rng, std=0.1)
-
-
-deep_hists = {}
-for name, init in (("N(0, 0.1²)", small_init), ("He", "he_normal")):
-    net = pr.make_mlp(widths=(64,) * 6, rng=0, init=init)
-    deep_hists[name] = cl.fit(net, loss_fn, cl.SGD(net.parameters(), lr=0.1, momentum=0.9),
-                              X_train, y_train, epochs=12, rng=0, progress=False)
-    print(f"{name:10}: {cl.diagnostics.hints(deep_hists[name])[0]}")
+cliff = {s: px.init_cliff(s) for s in SEEDS}
+for s, pair in cliff.items():
+    for name, (loss, hints, exploded) in pair.items():
+        q1, q4 = px.quarters(loss)
+        print(f"seed {s}, init {name:5}: first quarter {q1:.3f}, last quarter {q4:.3f} — {hints[0][:64]}")
+    (small, small_hints, small_boom), (he, he_hints, _) = pair["small"], pair["He"]
+    assert abs(px.quarters(small)[0] - np.log(10)) < 0.01        # flat at ln 10 for a quarter of the run ...
+    assert px.quarters(small)[1] < 0.5 * np.log(10)              # ... then it learned after all
+    assert px.quarters(he)[0] < np.log(10) - 0.3                 # He is already well down in that quarter
+    assert small_boom or any("initialization" in h for h in small_hints)
+    assert not any("initialization" in h for h in he_hints)
+assert sum(any("initialization" in h for h in cliff[s]["small"][1]) for s in SEEDS) >= 2   # the hint, mostly
 
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 3.4))
-for (name, hist), color in zip(deep_hists.items(), ("tab:purple", "tab:green")):
-    ax.plot(hist.loss, color=color, alpha=0.25, lw=0.7)
-    ax.plot(*pr.smooth(hist.loss), color=color, lw=2, label=f"init {name}")
-q = deep_hists["He"].steps // 4
-ax.axvspan(0, q, color="0.9", zorder=0, label="first quarter of the run")
+for name, color in (("small", "tab:purple"), ("He", "tab:green")):
+    for k, s in enumerate(SEEDS):
+        ax.plot(*pr.smooth(cliff[s][name][0]), color=color, lw=1.6, alpha=1.0 if k == 0 else 0.45,
+                label=(f"init {'N(0, 0.1²)' if name == 'small' else 'He'} (3 seeds)") if k == 0 else None)
+q = len(cliff[S0]["He"][0]) // 4
+ax.axvspan(0, q, color="0.92", zorder=0, label="first quarter of the run")
 ax.axhline(np.log(10), color="0.5", ls=":", lw=1)
-ax.set(xlabel="SGD step", ylabel="training loss", ylim=(0, 2.6),
-       title="6 ReLU layers, same rate: flat then a cliff (small init) vs an immediate descent (He)")
-ax.title.set_fontsize(10)
+ax.set(xlabel="SGD step", ylabel="training loss (moving average)", ylim=(0, 2.6))
+ax.set_title("6 ReLU layers, same rate: flat then a cliff (small init) vs a descent from the start (He)",
+             fontsize=10)
 ax.legend(fontsize=8)
 fig.tight_layout()
 plt.show()
 
-# %%
-for name, hist in deep_hists.items():
-    loss = np.asarray(hist.loss)
-    q = loss.size // 4
-    print(f"{name:10}: first quarter mean {loss[:q].mean():.3f}, last quarter mean {loss[-q:].mean():.3f}")
-small, he = (np.asarray(h.loss) for h in deep_hists.values())
-q = small.size // 4
-assert abs(small[:q].mean() - np.log(10)) < 0.01          # flat at ln 10 for a quarter of the run …
-assert small[-q:].mean() < 0.3 * np.log(10)                # … then it learned after all
-assert he[:q].mean() < 0.6 * np.log(10)                    # He is already well down in that quarter
-assert any("initialization" in h for h in cl.diagnostics.hints(deep_hists["N(0, 0.1²)"]))
-assert not any("initialization" in h for h in cl.diagnostics.hints(deep_hists["He"]))
-
 # %% [markdown]
 # `cl.diagnostics.hints` reads the same shape off the History: flat in the first quarter, most of
-# the drop afterwards. (For the He network its first remark is about the first layer's large
-# updates, a fair point at this rate — but its loss falls from the first steps.) In a short scan this run would have looked "flat → rate too low"; the
-# cure is not a higher rate but a better initialization (or BatchNorm, which makes the scale of
-# the weights matter much less; notebook 04).
+# the drop afterwards. When the cliff comes varies with the seed, the flat start does not. (At
+# this rate neither run is smooth after its drop — He's jumps back up now and then, and on some
+# seeds the small-init run, once it takes off, spikes past the explosion guard; the hint then
+# reports the explosion instead — but the flat start is there every time.) In a short scan the small-init run would have looked "flat → rate too
+# low"; the cure is not a higher rate but a better initialization (or BatchNorm, which makes
+# the scale of the weights matter much less; notebook 04).
 #
-# ## 4 · Train versus validation: regularize more, or add capacity?
+# ## 5 · Train versus validation: regularize more, or add capacity?
 #
 # Once the loss goes down, compare the accuracy on the training and the validation set after
 # each epoch:
@@ -292,48 +425,54 @@ assert not any("initialization" in h for h in cl.diagnostics.hints(deep_hists["H
 # * **no gap, both low**: the network cannot even fit the training set — **underfitting**: add
 #   capacity (width, depth) or train longer. Regularizing more would only make it worse.
 #
-# Both regimes on the digits: a 100-100 network on only 100 training examples, and a network
-# whose hidden layer has just 2 units on the full training set.
+# Both regimes on the digits, 60 epochs each: a 100-100 network on only 100 training examples,
+# and — deliberately extreme — a network whose hidden layer has a **single** unit, on the full
+# training set. To tell "add capacity" from "train longer", compare what the second half of the
+# run added with what capacity adds.
 
 # %%
-big = pr.make_mlp(widths=(100, 100), rng=0)
-h_over = cl.fit(big, loss_fn, cl.Adam(big.parameters(), lr=1e-3), X_train[:100], y_train[:100],
-                epochs=60, batch_size=32, val=(X_val, y_val), rng=0, progress=False)
-thin = pr.make_mlp(widths=(2,), rng=0)
-h_under = cl.fit(thin, loss_fn, cl.Adam(thin.parameters(), lr=1e-2), X_train, y_train,
-                 epochs=30, val=(X_val, y_val), rng=0, progress=False)
-regimes = {"100-100 net, 100 examples": h_over, "2-unit net, all 1,079 examples": h_under}
-for name, hist in regimes.items():
-    gap = hist.train_acc[-1] - hist.val_acc[-1]
-    print(f"{name}: train {hist.train_acc[-1]:.3f}, validation {hist.val_acc[-1]:.3f}, gap {gap:+.3f}")
-    print("   hint:", cl.diagnostics.hints(hist)[0])
-
-assert h_over.train_acc[-1] - h_over.val_acc[-1] > 0.10                         # big gap
-assert abs(h_under.train_acc[-1] - h_under.val_acc[-1]) < 0.05 and h_under.train_acc[-1] < 0.8
-assert "overfitting" in cl.diagnostics.hints(h_over)[0]
-assert "underfitting" in cl.diagnostics.hints(h_under)[0]
-# adding capacity is the cure for the second: the scan's 100-100 network on the same data
-print(f"with capacity (100-100 net, section 2, lr {lr_good:.3g}): validation {runs[lr_good].val_acc:.3f}")
-assert runs[lr_good].val_acc > h_under.val_acc[-1] + 0.3
+reg = {s: px.regimes(s) for s in SEEDS}
+for s, pair in reg.items():
+    over, under = pair["over"], pair["under"]
+    gain = under.train_acc[-1] - under.train_acc[29]
+    print(f"seed {s}: 100-100 net on 100 examples: train {over.train_acc[-1]:.3f}, val {over.val_acc[-1]:.3f} | "
+          f"1-unit net: train {under.train_acc[-1]:.3f}, val {under.val_acc[-1]:.3f}, "
+          f"epochs 31-60 added {gain:+.3f} | scan's 100-100 net, 8 epochs: {scans[s][pr.nearest_lr(10 ** -2.5)].val_acc:.3f}")
+    assert over.train_acc[-1] >= 0.99 and over.train_acc[-1] - over.val_acc[-1] > 0.05   # memorised: a gap
+    assert under.train_acc[-1] < 0.5 and abs(under.train_acc[-1] - under.val_acc[-1]) < 0.1   # cannot fit: both low
+    assert "overfitting" in cl.diagnostics.hints(over)[0]
+    assert gain < 0.1                                                           # training longer: a few points ...
+    assert scans[s][pr.nearest_lr(10 ** -2.5)].val_acc > under.val_acc[-1] + 0.4  # ... capacity: 40+ points
+for s in SEEDS:
+    print(f"hints, seed {s}: {cl.diagnostics.hints(reg[s]['over'])[0][:60]} | {cl.diagnostics.hints(reg[s]['under'])[0][:60]}")
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
-for ax, (name, hist) in zip(axes, regimes.items()):
-    epochs = np.arange(1, hist.epochs + 1)
-    ax.plot(epochs, hist.train_acc, "o-", ms=2.5, label="train")
-    ax.plot(epochs, hist.val_acc, "o-", ms=2.5, label="validation")
-    ax.fill_between(epochs, hist.val_acc, hist.train_acc, color="tab:red", alpha=0.12, label="gap")
-    verdict = "big gap → regularize more" if hist is h_over else "no gap, both low → add capacity"
-    ax.set(xlabel="epoch", title=f"{name}\n{verdict}")
-    ax.title.set_fontsize(10)
-    ax.legend(fontsize=8, loc="lower right")
+fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4), sharey=True)
+for ax, key, title in ((axes[0], "over", "100-100 net, 100 examples\nbig gap → regularize more"),
+                       (axes[1], "under", "1-unit net, all 1,079 examples\nno gap, both low → add capacity")):
+    epochs = np.arange(1, 61)
+    cl.plots.plot_seeds(epochs, [reg[s][key].train_acc for s in SEEDS], ax=ax, marker="", label="train")
+    cl.plots.plot_seeds(epochs, [reg[s][key].val_acc for s in SEEDS], ax=ax, marker="", label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="center right")
 axes[0].set_ylabel("accuracy")
 axes[0].set_ylim(0, 1.02)
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## 5 · Looking inside: per-layer diagnostics
+# The single unit's training accuracy is still creeping up at epoch 60, by a few points per 30
+# epochs; the 100-100 network of the scan gets about 0.96 in 8. Training longer is not the
+# missing ingredient here, capacity is. `cl.diagnostics.hints` reads the gap with a fixed
+# threshold (more than 5 points: "overfitting"); on some seeds and splits the single unit's
+# training and validation accuracies happen to differ by more than that, and the hint then
+# says "overfitting" for a network that fits only a third of its training set. A threshold is
+# a crude reader: when both accuracies are far below what the task allows, the problem is
+# capacity, whatever the gap.
+
+# %% [markdown]
+# ## 6 · Looking inside: per-layer diagnostics, and the first layer's weights
 #
 # Curves show *that* something is wrong; per-layer statistics show *where*.
 # `cl.diagnostics.layer_stats` runs a batch through the network, layer by layer, and reports for
@@ -344,149 +483,201 @@ plt.show()
 # like: similar standard deviations from layer to layer (neither shrinking nor growing),
 # hardly any saturated or dead units, gradients of similar size in every layer.
 #
-# First the ReLU network of the scan, after training at a good rate and at the plateau rate:
+# First the ReLU network of the scan after 8 epochs at every rate above the good band, on each
+# seed: how many ReLUs of the second hidden layer are dead?
 
 # %%
-def scan_model(lr):
-    """The scan's network with the weights it ended with at rate lr."""
-    net = pr.make_mlp(rng=0)
-    net.load_state_dict(runs[lr].state)
-    return net
-
-
-relu_stats = {}
-for lr in (lr_good, lr_plateau):
-    relu_stats[lr] = cl.diagnostics.layer_stats(scan_model(lr), X_train, loss_fn, y_train)
-    print(f"after the scan at lr = {lr:.3g} ({runs[lr].verdict}):\n{relu_stats[lr]}\n")
-dead_good, dead_sick = (relu_stats[lr].column("dead") for lr in (lr_good, lr_plateau))
-assert dead_good.max() < 0.05                  # healthy: almost every ReLU is alive
-assert dead_sick.max() > 0.3                   # sick: a large share of a layer is dead
-for hint in cl.diagnostics.hints(cl.History(), relu_stats[lr_plateau]):
+dead = {s: {lr: cl.diagnostics.layer_stats(pr.scan_model(r), X_train).column("dead").max()
+            for lr, r in scan.items() if not r.exploded and lr >= 10 ** -2.5} for s, scan in scans.items()}
+for s in SEEDS:
+    print(f"seed {s}: " + "  ".join(f"{lr:.2g} {scans[s][lr].verdict[:5]} {100 * d:3.0f}%" for lr, d in dead[s].items()))
+lr_good = pr.nearest_lr(10 ** -2.5)
+lr_top = {s: max(lr for lr, r in scan.items() if not r.exploded) for s, scan in scans.items()}   # last before explosions
+lr_high = lr_top[S0]
+print(f"\nafter the scan at lr = {lr_high:.3g} (seed {S0}):")
+print(cl.diagnostics.layer_stats(pr.scan_model(runs[lr_high]), X_train, loss_fn, y_train))
+for s in SEEDS:
+    assert dead[s][lr_good] < 0.05                          # healthy: almost every ReLU is alive
+    assert dead[s][lr_top[s]] > 0.3                         # flat and high: a large share of a layer is dead
+    by_kind = {k: [d for lr, d in dead[s].items() if scans[s][lr].verdict == k] for k in ("spikes", "plateau")}
+    if by_kind["spikes"]:
+        assert np.mean(by_kind["spikes"]) < np.mean(by_kind["plateau"])   # spiking runs: fewer dead units
+for hint in cl.diagnostics.hints(cl.History(), cl.diagnostics.layer_stats(pr.scan_model(runs[lr_high]), X_train)):
     print("hint:", hint)
 
 # %% [markdown]
-# The plateau of section 2 has a second cause: at $\mathrm{lr} = 0.1$ the big early updates pushed
-# the pre-activations of many units below zero for every input, and a dead ReLU passes no
-# gradient, so it stays dead (notebook 01). The network that is left is much smaller than the
-# one you built.
+# The flat-and-high curves of section 3 have a cause inside the network: at the last rate before
+# the explosions (0.1 on most seeds) the big early updates pushed the pre-activations of a third
+# to two thirds of the second layer's units below zero for every input, and a dead ReLU passes
+# no gradient, so it stays dead
+# (notebook 01). The network that is left is much smaller than the one you built. The share of
+# dead units grows with the rate; the spiking rates have fewer of them than the flat-and-high
+# ones (but not none: the two kinds are ends of one range, not separate diseases).
 #
 # Next, saturation. A deep tanh network (five layers of 100) at initialization, with Xavier's
-# scale and with $\mathcal N(0, 1)$ weights (notebook 02's classic):
+# scale and with $\mathcal N(0, 1)$ weights (notebook 02's classic), on each seed:
 
 # %%
-tanh_stats = {}
-for name, init in (("Xavier", "xavier_normal"),
-                   ("N(0, 1)", lambda fan_in, fan_out, rng: cl.init.normal(fan_in, fan_out, rng=rng, std=1.0))):
-    net = pr.make_mlp(widths=(100,) * 5, rng=0, init=init, activation=cl.Tanh)
-    tanh_stats[name] = (net, cl.diagnostics.layer_stats(net, X_train, loss_fn, y_train))
-    print(f"tanh net, init {name}:\n{tanh_stats[name][1]}\n")
-sat_ok, sat_sick = (tanh_stats[k][1].column("saturated") for k in ("Xavier", "N(0, 1)"))
-g_ok, g_sick = (tanh_stats[k][1].column("grad_std") for k in ("Xavier", "N(0, 1)"))
-print(f"gradient std, largest / smallest layer: Xavier {g_ok.max() / g_ok.min():.1f}, "
-      f"N(0, 1) {g_sick.max() / g_sick.min():.0f}")
-assert sat_ok.max() < 0.01                     # healthy: no unit on its flat tails
-assert sat_sick[1:].min() > 0.5                # sick: most units saturated from layer 2 on
-assert g_ok.max() / g_ok.min() < 2             # gradients of similar size in every layer …
-assert g_sick.max() / g_sick.min() > 10        # … or differing by more than 10×
+def normal_1(fan_in, fan_out, rng):
+    return cl.init.normal(fan_in, fan_out, rng=rng, std=1.0)
+
+
+tanh_stats = {(name, s): cl.diagnostics.layer_stats(pr.make_mlp(widths=(100,) * 5, rng=s, init=init,
+                                                                activation=cl.Tanh), X_train, loss_fn, y_train)
+              for name, init in (("Xavier", "xavier_normal"), ("N(0, 1)", normal_1)) for s in SEEDS}
+print("init N(0, 1), seed", S0, tanh_stats["N(0, 1)", S0], sep="\n")
+for s in SEEDS:
+    sat_ok, sat_sick = (tanh_stats[k, s].column("saturated") for k in ("Xavier", "N(0, 1)"))
+    g_ok, g_sick = (tanh_stats[k, s].column("grad_std") for k in ("Xavier", "N(0, 1)"))
+    print(f"seed {s}: saturated at most {100 * sat_ok.max():.1f} % (Xavier) vs {100 * sat_sick.min():.0f}-"
+          f"{100 * sat_sick.max():.0f} % (N(0, 1)); gradient std largest/smallest layer "
+          f"{g_ok.max() / g_ok.min():.1f} vs {g_sick.max() / g_sick.min():.0f}")
+    assert sat_ok.max() < 0.01                     # healthy: no unit on its flat tails
+    assert sat_sick[1:].min() > 0.5                # sick: most units saturated from layer 2 on
+    assert g_ok.max() / g_ok.min() < 2             # gradients of similar size in every layer ...
+    assert g_sick.max() / g_sick.min() > 10        # ... or differing by more than 10x
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(14, 3.6), gridspec_kw={"width_ratios": [1, 1, 0.8]})
-for ax, name in zip(axes, ("Xavier", "N(0, 1)")):
-    net, _ = tanh_stats[name]
+fig, axes = plt.subplots(1, 3, figsize=(8.4, 3.2), gridspec_kw={"width_ratios": [1.2, 1, 1]})
+for name, color in (("Xavier", "tab:green"), ("N(0, 1)", "tab:red")):
+    net = pr.make_mlp(widths=(100,) * 5, rng=S0, init="xavier_normal" if name == "Xavier" else normal_1,
+                      activation=cl.Tanh)
     outputs, _ = cl.diagnostics.trace(net, X_train)
-    acts = [out for layer, out in zip(net.layers, outputs) if isinstance(layer, cl.Tanh)]
-    sat = 100 * tanh_stats[name][1].column("saturated")
-    cl.plots.plot_layer_histograms(acts, ax=ax, labels=[f"tanh {i + 1}" for i in range(len(acts))],
-                                   range=(-1, 1), xlabel="activation",
-                                   title=f"tanh net, init {name}: up to {sat.max():.0f} % saturated")
-    ax.legend(fontsize=7, loc="upper center")
-    ax.title.set_fontsize(10)
-xs = np.arange(len(dead_good))
-axes[2].bar(xs - 0.2, 100 * dead_good, 0.4, color="tab:green", label=f"lr {lr_good:.3g} (good)")
-axes[2].bar(xs + 0.2, 100 * dead_sick, 0.4, color="tab:orange", label=f"lr {lr_plateau:.3g} (plateau)")
-for x, d0, d1 in zip(xs, dead_good, dead_sick):
-    axes[2].text(x - 0.2, 100 * d0 + 1, f"{100 * d0:.0f} %", ha="center", fontsize=8)
-    axes[2].text(x + 0.2, 100 * d1 + 1, f"{100 * d1:.0f} %", ha="center", fontsize=8)
-axes[2].set(xticks=xs, xticklabels=[f"ReLU {i + 1}" for i in xs], ylabel="dead units (%)",
-            ylim=(0, 100), title="ReLU net after the scan: dead units")
-axes[2].title.set_fontsize(10)
-axes[2].legend(fontsize=8, loc="upper left")
+    acts = np.concatenate([o.ravel() for layer, o in zip(net.layers, outputs) if isinstance(layer, cl.Tanh)][1:])
+    axes[0].hist(acts, bins=50, range=(-1, 1), density=True, histtype="step", lw=1.8, color=color,
+                 label=f"init {name}")
+    layers = np.arange(1, 6)
+    for k, s in enumerate(SEEDS):
+        st = tanh_stats[name, s]
+        axes[1].plot(layers, st.column("std"), "o-", color=color, ms=3, lw=1, alpha=1 if k == 0 else 0.4)
+        axes[2].plot(layers, 100 * st.column("saturated"), "o-", color=color, ms=3, lw=1,
+                     alpha=1 if k == 0 else 0.4, label=name if k == 0 else None)
+axes[0].set(xlabel="tanh output, layers 2-5", ylabel="density", yscale="log")
+axes[0].legend(fontsize=8, loc="lower center")
+axes[0].set_title("activations: bell vs pile-up at ±1", fontsize=10)
+axes[1].set(xlabel="tanh layer", ylabel="std of the output", xticks=layers, ylim=(0, 1.05))
+axes[1].set_title("std per layer (3 seeds)", fontsize=10)
+axes[2].set(xlabel="tanh layer", ylabel="saturated units (%)", xticks=layers, ylim=(-3, 103))
+axes[2].set_title("saturated % per layer", fontsize=10)
+axes[2].legend(fontsize=8, loc="center right")
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## 6 · The update-to-weight ratio
+# ### The first layer's weights, as images (CS231n)
 #
-# One number per weight matrix and step says whether the learning rate suits that layer:
+# On image inputs the first layer's weights have the shape of the images: unit $j$'s 64 weights
+# form an 8 × 8 picture of what it responds to. CS231n recommends looking at them: trained
+# filters show structure (strokes, blobs), random ones look like noise, and pure noise after
+# training means the layer has not learned much. Here the scan's network at a good rate, on the
+# first seed — before training, after 8 epochs, and the change:
+
+# %%
+W0, W1 = px.first_layer(runs[lr_good], S0)
+fig = plt.figure(figsize=(8.4, 3.4))
+px.draw_filters(W0, W1, fig, units=8, title=f"first-layer weights of 8 units, lr {lr_good:.3g} (blue < 0 < red)")
+plt.show()
+
+# %%
+const = px.constant_pixels(X_train)
+for s in SEEDS:
+    W0, W1 = px.first_layer(scans[s][lr_good], s)
+    corr = [px.neighbour_correlation(W) for W in (W0, W1, W1 - W0)]
+    print(f"seed {s}: neighbouring-pixel correlation of the weights: init {corr[0]:+.3f}, trained {corr[1]:+.3f}, "
+          f"change {corr[2]:+.3f}; size of the change {np.linalg.norm(W1 - W0) / np.linalg.norm(W0):.2f} x the init")
+    assert abs(corr[0]) < 0.05 and corr[2] > 0.3 and corr[1] > corr[0] + 0.1   # the learned part is smooth
+    assert np.array_equal(W1[const], W0[const])      # pixels that are 0 in every digit: weights never moved
+print(f"pixels that are 0 in every training digit: {list(const)} (corners and the left edge)")
+
+# %% [markdown]
+# What the pictures say: the trained filters are still mostly their random initialization, with
+# a smooth pattern on top — the **change** is smooth (neighbouring pixels moved together,
+# correlation around 0.4), the initial noise is not (about 0). After only 8 epochs the learned
+# part is about half the size of the initial weights. And the weights of the three pixels that
+# are 0 in every training digit never moved at all: their gradient $x^\top \delta$ is exactly 0,
+# so Adam never changes them — the noise at those pixels is the initialization, forever (weight
+# decay would pull it to 0). Noisy first-layer filters on real images are the classic sign of
+# too little training or too little regularization.
+#
+# ## 7 · The update-to-weight ratio
+#
+# One number per weight matrix and step says how fast that layer is changing:
 #
 # $$\text{ratio} = \frac{\lVert \Delta W \rVert}{\lVert W \rVert},$$
 #
-# the size of this step's update relative to the weights it changes. A rule of thumb (CS231n;
-# Karpathy's makemore part 3): about $10^{-3}$ is healthy. Much smaller — the weights barely
-# move, learning is too slow; much larger — each step rewrites a large part of the weights,
-# which is unstable. `cl.fit` records the ratio of every weight matrix every few steps
-# (`History.update_ratios`), and `cl.plots.plot_update_ratios` draws $\log_{10}$ of it with the
-# line at $-3$.
+# the size of this step's update relative to the weights it changes. A rule of thumb says about
+# $10^{-3}$ is healthy. It comes from CS231n's notes, written for SGD, and from the settled runs
+# of Karpathy's makemore lectures; it is an order of magnitude, not a target. `cl.fit` records
+# the ratio of every weight matrix every few steps (`History.update_ratios`), and
+# `cl.plots.plot_update_ratios` draws $\log_{10}$ of it with the line at $-3$.
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
-cl.plots.plot_update_ratios(runs[lr_good], ax=axes[0], title=f"lr = {lr_good:.3g} (good)")
-cl.plots.plot_update_ratios(runs[lr_tiny], ax=axes[1], title=f"lr = {lr_tiny:.3g} (too low)")
-for ax in axes[:2]:
-    ax.set_ylim(-6.5, 0.5)
-    ax.title.set_fontsize(10)
-ok = [lr for lr, r in runs.items() if not r.exploded]
-ratios = np.array([runs[lr].median_ratio() for lr in ok])
-for lr, r in zip(ok, ratios):
-    axes[2].plot(lr, r, "o", color=pr.GUIDE[runs[lr].verdict][2])
-axes[2].axhspan(1e-4, 1e-2, color="tab:green", alpha=0.08, label="1e-3 within a factor of 10")
-axes[2].axhline(1e-3, color="k", ls="--", lw=1)
-axes[2].set(xscale="log", yscale="log", xlabel="learning rate", ylabel="median ‖ΔW‖ / ‖W‖ (hidden layers)",
-            title="every completed run of the scan, coloured by verdict")
-axes[2].title.set_fontsize(10)
-axes[2].legend(fontsize=8, loc="upper left")
+fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
+cl.plots.plot_update_ratios(runs[lr_good], ax=axes[0], title=f"per layer, lr = {lr_good:.3g} (seed {S0})")
+axes[0].set_ylim(-4.5, -0.5)
+axes[0].title.set_fontsize(10)
+axes[0].legend(fontsize=8, ncol=2, loc="upper right")
+for k, (s, scan) in enumerate(scans.items()):
+    ok = [lr for lr, r in scan.items() if not r.exploded]
+    axes[1].plot(ok, [scan[lr].median_ratio() for lr in ok], color="0.6", lw=0.8, zorder=1)
+    for lr in ok:
+        axes[1].plot(lr, scan[lr].median_ratio(), "o", color=pr.GUIDE[scan[lr].verdict][2], ms=4,
+                     alpha=1 if k == 0 else 0.6, zorder=2)
+best_run = max((lr for lr, r in runs.items() if not r.exploded), key=lambda lr: runs[lr].val_acc)
+axes[1].plot(best_run, runs[best_run].median_ratio(), "*", color="tab:red", ms=14, mec="k", mew=0.5,
+             label=f"best validation accuracy (seed {S0})", zorder=3)
+axes[1].axhspan(1e-4, 1e-2, color="tab:green", alpha=0.08, label="1e-3 within a factor of 10")
+axes[1].axhline(1e-3, color="k", ls="--", lw=1)
+axes[1].set(xscale="log", yscale="log", xlabel="learning rate", ylabel="median ‖ΔW‖ / ‖W‖ (hidden W)")
+axes[1].set_title("completed runs, 3 seeds, colour = verdict", fontsize=10)
+axes[1].legend(fontsize=8, loc="upper left")
 fig.tight_layout()
 plt.show()
 
 # %%
-for lr in (lr_tiny, lr_flat, lr_good, lr_plateau):
-    print(f"lr {lr:8.3g} ({runs[lr].verdict:7}): median update/weight ratio {runs[lr].median_ratio():.1e}")
-assert 1e-4 < runs[lr_good].median_ratio() < 1e-2             # a good rate: within 10× of 1e-3
-assert runs[lr_tiny].median_ratio() < 1e-4               # a tiny rate: more than 10× below
-assert all(1e-4 < runs[lr].median_ratio() < 1e-2 for lr in ok if runs[lr].verdict == "good")
-plateau_r = [runs[lr].median_ratio() for lr in ok if runs[lr].verdict == "plateau"]
-good_r = [runs[lr].median_ratio() for lr in ok if runs[lr].verdict == "good"]
-assert min(plateau_r) > max(good_r) and max(plateau_r) > 1e-2  # plateau rates: above the good ones
-assert np.all(np.diff(np.log10(ratios)) > -0.05)              # larger rate, larger updates
-slow_in_band = [lr for lr in ok if runs[lr].verdict == "flat" and 1e-4 < runs[lr].median_ratio() < 1e-2]
-print(f"'too low' rates whose ratio is nevertheless inside the band: {', '.join(f'{lr:.2g}' for lr in slow_in_band)}")
-assert len(slow_in_band) >= 3                                 # the caveat below
+for s, scan in scans.items():
+    ok = [lr for lr, r in scan.items() if not r.exploded]
+    ratios = np.array([scan[lr].median_ratio() for lr in ok])
+    near = ok[int(np.argmin(np.abs(np.log10(ratios) + 3)))]           # the rate whose ratio is closest to 1e-3
+    best_lr = max(ok, key=lambda lr: scan[lr].val_acc)
+    print(f"seed {s}: ratio closest to 1e-3 at lr {near:.2g} ({scan[near].median_ratio():.1e}, val acc "
+          f"{scan[near].val_acc:.3f}, {scan[near].verdict}); best val acc at lr {best_lr:.2g} "
+          f"(ratio {scan[best_lr].median_ratio():.1e}, val acc {scan[best_lr].val_acc:.3f})")
+    assert scan[best_lr].val_acc - scan[near].val_acc > 0.1           # 1e-3 points at a too-low rate here
+    assert scan[near].verdict == "flat"
+    below = np.log10([scan[lr].median_ratio() for lr in ok if scan[lr].verdict in ("flat", "good", "spikes")])
+    assert np.all(np.diff(below) > -0.1) and below[-1] - below[0] > 2   # larger rate, larger updates (up to the plateau)
+    assert scan[pr.nearest_lr(1e-5)].median_ratio() < 1e-4            # a tiny rate: more than 10x below
+    good = [scan[lr].median_ratio() for lr in ok if scan[lr].verdict == "good"]
+    assert 1e-3 < min(good) and max(good) < 2e-2                      # the good runs: 1e-3 to 2e-2
 
 # %% [markdown]
-# The ratio grows with the rate; every "good" verdict of the scan sits inside the factor-of-10
-# band around $10^{-3}$, the plateau rates lie above all of them (at and beyond the band's top
-# edge), the slowest rates far below. Three honest caveats. The band also holds the upper half
-# of the "too low" rates: within 8 epochs they were too slow, although their updates look
-# normal — the ratio is a coarse check and does not replace the curve. The output layer starts
-# with weights scaled down by 0.1, so its ratio starts high and falls as its weights grow (left
-# panel, "4.W"). And the ratio of a good run falls during training as the weights grow (left
-# panel), so where in the run you look matters. The rule is an order-of-magnitude check, most
-# useful for spotting a layer that is off by 100× from the others.
+# The ratio grows with the rate (until the flat-and-high runs, whose dead units no longer
+# move), but the rule of thumb does not pick the rate here: on every
+# seed the run whose ratio is closest to $10^{-3}$ is one of the *too slow* ones (around
+# $\mathrm{lr} = 2\cdot10^{-4}$, far below the best validation accuracy), and the good runs sit at
+# $2$–$10 \times 10^{-3}$. That is expected for Adam: its step on each weight is about lr, so
+# early in training $\lVert\Delta W\rVert / \lVert W\rVert \approx \mathrm{lr} / \mathrm{rms}(W)$, and the ratio adds
+# little to the rate itself. The ratio also moves during a run (left: it falls as the weights
+# grow; the output layer, "4.W", starts with weights scaled down by 0.1 and so with a high
+# ratio). Where the ratio earns its place is **comparing layers within one run**: a layer whose
+# ratio is 100× below the others' is barely learning (look at its inputs and gradients), one
+# 100× above is being rewritten every step (check-your-understanding question 5).
 #
-# ## 7 · Explore: the learning-rate scanner
+# ## 8 · Explore: the learning-rate scanner
 #
-# The slider moves over the 21 rates of the scan (precomputed above, so a move only redraws).
-# Left: the run of the chosen rate (thin: per step; thick: moving average) over all the others
-# in grey; its status (`ok`, `exploded at step N`, `too slow`) and the reading guide's verdict
-# are in the title. Right: its update-to-weight ratios per weight matrix, with $10^{-3}$ and the
-# factor-10 band.
+# The slider moves over the 21 rates of the scan (the first seed's, precomputed above, so a
+# move only redraws). Left: the run of the chosen rate (thin: per step; thick: moving average)
+# over all the others in grey; its status (`ok`, `exploded at step N`, `too slow`) and the
+# reading guide's verdict are in the title. Right: its update-to-weight ratios per weight
+# matrix, with $10^{-3}$ and the factor-10 band.
 #
 # Things to try:
 #
 # 1. Start at $10^{-5}$ and step up: watch the curve go from flat to steady, and the ratios climb
 #    towards the band at the same time.
-# 2. Find the first rate whose curve ends *above* a lower rate's curve: the plateau begins.
-#    Where are its ratios?
+# 2. Find the first rate whose curve spikes: where is it relative to the lowest curve, and how
+#    high do the spikes go? Then find the first one that stays flat and high.
 # 3. Step into the red: how many steps does the run last? Why is the ratio of the explosive step
 #    close to 1?
 
@@ -494,13 +685,14 @@ assert len(slow_in_band) >= 3                                 # the caveat below
 display(pr.lr_scanner(lr=lr_good, runs=runs))
 
 # %% [markdown]
-# ## 8 · Which hyperparameters to tune first
+# ## 9 · Which hyperparameters to tune first — and which to tune at all
 #
 # A network has many knobs; a budget has few runs. Spend them in order of how much each knob
 # usually matters:
 #
-# 1. **the learning rate** — by far the most important; it decides between no progress, good
-#    progress and divergence (section 2: validation accuracy from 0.18 to 0.97 across the grid);
+# 1. **the learning rate** — it decides between no progress, good progress and divergence
+#    (section 3: validation accuracy from under 0.3 to about 0.97 across the grid), and its best
+#    value moves whenever something else changes (section 14);
 # 2. **its schedule** (decay, warm-up; notebook 06);
 # 3. **the regularization strength** (L2 $\lambda$ or weight decay; notebook 07);
 # 4. **the dropout rate** (notebook 05);
@@ -509,9 +701,26 @@ display(pr.lr_scanner(lr=lr_good, runs=runs))
 #
 # The order is a prior from experience (Bengio 2012, *Practical recommendations for
 # gradient-based training of deep architectures*), not a law: it tells you what to search over
-# first, and with which range. Section 12 measures the width's effect against the rate's.
+# first, and with which range. Section 13 measures the width's effect against the rate's.
 #
-# ## 9 · Sample rates and strengths on a log scale
+# The Deep Learning Tuning Playbook adds a distinction that matters more than the order. In
+# any one experiment, every hyperparameter is one of three kinds:
+#
+# * **scientific**: the one whose effect you want to know ("does BatchNorm help?", "which
+#   width?");
+# * **nuisance**: the ones that must be re-tuned for each value of the scientific one, so that
+#   each gets a fair chance — almost always the learning rate (its best value depends on the
+#   architecture, the batch size, the schedule);
+# * **fixed**: the ones held constant, which limits the conclusion to that setting (the data,
+#   the number of epochs, the batch size, Adam's betas).
+#
+# The batch size, in the Playbook's advice, is chosen for throughput (the largest that the
+# hardware runs efficiently), and the learning rate is re-tuned after it. Comparing two
+# scientific values at one shared learning rate compares one tuned set-up with one untuned one.
+# The plot that does it right — the scientific hyperparameter on the x axis, each value at its
+# own best nuisance setting — is the Playbook's **isolation plot**; section 14 draws one.
+#
+# ## 10 · Sample rates and strengths on a log scale
 #
 # A learning rate of $10^{-4}$ and one of $10^{-3}$ differ as much as $10^{-3}$ and $10^{-2}$:
 # what matters is the **factor** between values, not their difference. So a search should give
@@ -527,26 +736,29 @@ display(pr.lr_scanner(lr=lr_good, runs=runs))
 
 # %%
 draws = 100_000
-log_draws = cl.search.log_uniform(1e-6, 1e-1, size=draws, rng=1)       # 10 ** uniform(-6, -1)
-lin_draws = np.random.default_rng(2).uniform(1e-6, 1e-1, size=draws)    # the mistake
+log_draws = cl.search.log_uniform(1e-6, 1e-1, size=draws, rng=cl.make_rng(1))   # 10 ** uniform(-6, -1)
+lin_draws = cl.make_rng(2).uniform(1e-6, 1e-1, size=draws)                      # the mistake
 f_log, f_lin = pr.decade_fractions(log_draws), pr.decade_fractions(lin_draws)
 decades = [f"[1e{k}, 1e{k + 1})" for k in range(-6, -1)]
 for name, f_lo, f_li in zip(decades, f_log, f_lin):
     print(f"{name:13}  10**uniform(-6,-1): {f_lo:6.1%}   uniform(1e-6,1e-1): {f_li:7.2%}")
 assert np.allclose(f_log, 0.2, atol=0.01)                 # every decade gets its fifth
 assert abs(f_lin[-1] - 0.9) < 0.01                        # the top decade takes 90 %
-assert abs(f_lin[:3].sum() - 0.01) < 0.002              # below 1e-3: about 1 in 100 …
-assert f_lin[:2].sum() < 0.002                            # … below 1e-4: about 1 in 1,000
+assert abs(f_lin[:3].sum() - 0.01) < 0.002                # below 1e-3: about 1 in 100 ...
+assert f_lin[:2].sum() < 0.002                            # ... below 1e-4: about 1 in 1,000
 
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 3.3))
 xs = np.arange(len(decades))
 ax.bar(xs - 0.2, f_log, 0.4, label="10 ** uniform(−6, −1)")
 ax.bar(xs + 0.2, f_lin, 0.4, label="uniform(1e-6, 1e-1)")
-ax.set(xticks=xs, xticklabels=decades, xlabel="decade of the sampled learning rate",
-       ylabel="share of 100,000 draws", title="log-uniform sampling gives every decade the same share")
+for x, v in zip(xs, f_lin):
+    ax.text(x + 0.2, v * 1.3, f"{v:.2%}", ha="center", fontsize=8)
+ax.set(xticks=xs, xticklabels=decades, xlabel="decade of the sampled learning rate", yscale="log",
+       ylim=(5e-5, 2), ylabel="share of 100,000 draws (log)",
+       title="log-uniform sampling gives every decade the same share")
 ax.title.set_fontsize(10)
-ax.legend(fontsize=8)
+ax.legend(fontsize=8, loc="upper left")
 fig.tight_layout()
 plt.show()
 
@@ -554,144 +766,197 @@ plt.show()
 # > **A misprint to correct.** A widely copied lecture recipe samples the learning rate as
 # > `10 ** uniform(-3, 6)`. Taken literally that draws rates between $10^{-3}$ and $10^{6}$:
 # > two thirds of them above 1, where every network of this course explodes at the first step
-# > (section 2). The exponents were meant to be negative — e.g. `10 ** uniform(-6, -3)` for rates
+# > (section 3). The exponents were meant to be negative — e.g. `10 ** uniform(-6, -3)` for rates
 # > between $10^{-6}$ and $10^{-3}$ — and the range should be set around what a scan showed.
 
 # %%
-misprint = 10 ** np.random.default_rng(3).uniform(-3, 6, size=draws)
+misprint = 10 ** cl.make_rng(3).uniform(-3, 6, size=draws)
 print(f"10 ** uniform(-3, 6): {np.mean(misprint > 1):.1%} of the draws are above 1, "
       f"the largest is {misprint.max():.2g}")
 assert abs(np.mean(misprint > 1) - 2 / 3) < 0.01
 
 # %% [markdown]
-# ## 10 · Random search beats grid search when few hyperparameters matter
+# ## 11 · Grid, random or quasi-random search?
 #
 # A grid of $n$ values per axis over $d$ hyperparameters costs $n^d$ runs and tries only $n$
 # distinct values of each. If one hyperparameter matters and the others barely do — the usual
-# case (section 8) — most of the grid's runs repeat the same few values of the one that matters.
+# case (section 9) — most of the grid's runs repeat the same few values of the one that matters.
 # $N$ random trials try $N$ distinct values of *every* hyperparameter. That is the argument and
-# the picture of Bergstra & Bengio (2012), reproduced here with `cl.search` on a 2-D objective
-# to maximise: $f(x, y) = g(x) + h(y)$ with a narrow bump $g$ of height 1 in the important $x$
-# and a shallow one of height 0.05 in $y$ (`pr.toy_objective`). Both searches get 9 trials. The
-# curves above and right of each square are $g$ and $h$, the **marginals**, with the values
-# each search tried marked on them.
+# the picture of Bergstra & Bengio (2012). **Quasi-random** search, which the Tuning Playbook
+# recommends for exploration, keeps the $N$ distinct values but spreads them evenly, without
+# the clusters and holes of independent draws: `cl.search.quasi_random_search` maps a scrambled
+# Halton sequence onto the search space.
+#
+# The picture, on a 2-D objective to maximise: $f(x, y) = g(x) + h(y)$ with a narrow bump $g$
+# of height 1 in the important $x$ and a shallow one of height 0.05 in $y$ (`pr.toy_objective`).
+# Each search gets 9 trials; the grid is **centred** (its values 1/6, 1/2, 5/6 are the middles of
+# three equal cells, `centered=True`: a grid with both edges, 0, 1/2, 1, wastes two thirds of
+# its values on the boundary). The curves above and right of each square are $g$ and $h$, the
+# **marginals**, with the values each search tried marked on them; $h$ is drawn on $g$'s scale,
+# so it looks flat — by design: $y$ barely matters.
 
 # %%
-grid = cl.search.grid_search(pr.toy_objective, pr.TOY_SPACE, points_per_axis=3, maximize=True)
-rand = cl.search.random_search(pr.toy_objective, pr.TOY_SPACE, n_trials=9, rng=0, maximize=True)
-print("grid:  ", grid)
-print("random:", rand)
-distinct = {name: len(set(np.round(r.values("x"), 9))) for name, r in (("grid", grid), ("random", rand))}
+grid = cl.search.grid_search(pr.toy_objective, pr.TOY_SPACE, points_per_axis=3, maximize=True, centered=True)
+rand = cl.search.random_search(pr.toy_objective, pr.TOY_SPACE, n_trials=9, rng=cl.make_rng(4), maximize=True)
+quasi = cl.search.quasi_random_search(pr.toy_objective, pr.TOY_SPACE, 9, seed=cl.make_rng(5), maximize=True)
+distinct = {name: len(set(np.round(r.values("x"), 9))) for name, r in
+            (("grid", grid), ("random", rand), ("quasi-random", quasi))}
 print("distinct values of the important x:", distinct)
-assert len(grid.trials) == len(rand.trials) == 9
-assert distinct == {"grid": 3, "random": 9}
+assert distinct == {"grid": 3, "random": 9, "quasi-random": 9}
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 5.2))
-pr.draw_search(grid, axes[0], "grid, 3 × 3")
-pr.draw_search(rand, axes[1], "random, 9 trials")
-fig.subplots_adjust(left=0.06, right=0.9, top=0.72, bottom=0.1, wspace=0.45)
+fig, axes = plt.subplots(1, 3, figsize=(8.4, 3.7))
+for ax, result, title in zip(axes, (grid, rand, quasi), ("centred grid 3 × 3", "random, 9 trials", "quasi-random, 9")):
+    pr.draw_search(result, ax, title, ylabel=ax is axes[0])
+fig.subplots_adjust(left=0.07, right=0.95, top=0.7, bottom=0.13, wspace=0.38)
 plt.show()
 
 # %% [markdown]
-# One random search can be unlucky, so compare the **average** over many seeds: 1,000 random
-# searches of 9 trials against the (deterministic) 3 × 3 grid.
+# One search on one objective proves little (the bump could sit right on a grid value), so
+# average over **problem instances**: 500 objectives per seed, each with its bump at a random
+# position $x$ (and $h$'s at a random $y$); every method gets 9 trials on each, random and
+# quasi-random with fresh draws per instance. Then the counter-case: **both** hyperparameters
+# matter (two narrow bumps of height 1), the situation in which Bergstra & Bengio's argument
+# for random search does not apply.
 
 # %%
-best_random = np.array([cl.search.random_search(pr.toy_objective, pr.TOY_SPACE, 9, rng=seed,
-                                                maximize=True).best["score"] for seed in range(1000)])
-grid_best = grid.best["score"]
-print(f"grid best {grid_best:.3f}; random best: mean {best_random.mean():.3f}, "
-      f"better than the grid in {np.mean(best_random > grid_best):.1%} of 1,000 seeds")
-assert best_random.mean() > grid_best + 0.4
-assert np.mean(best_random > grid_best) > 0.9
-
-# %% [markdown]
-# The grid's three values of $x$ are 0, 0.5 and 1, and the bump at 0.7 falls between them; no
-# amount of care on the unimportant $y$ axis helps. A finer grid would find it — at $n^2$ runs.
-# With more hyperparameters the grid's waste grows exponentially, the random search's does not.
-#
-# ## 11 · Coarse → fine, on the digits
-#
-# A real search runs in stages. **Coarse**: wide log ranges, short runs (a few epochs are
-# enough to separate hopeless settings from promising ones). **Fine**: a narrower range around
-# the best coarse trials, longer runs. After each stage, check that the best value is **not at
-# the edge of its range**: if it is, the optimum may lie outside and the range must be widened
-# in that direction (`SearchResult.at_edge`).
-#
-# Here: the learning rate and the L2 strength $\lambda$ of a 64 → 100 → 10 network, both
-# log-uniform; 20 trials of 3 epochs, then 20 trials of 6 epochs in the range spanned by the
-# five best coarse trials (widened 2× on each side, `pr.narrow`); the score is validation
-# accuracy.
+one = cl.over_seeds(px.search_showdown, seeds=SEEDS)
+both = cl.over_seeds(lambda s: px.search_showdown(s, both=True), seeds=SEEDS)
+methods = ("grid", "centred grid", "random", "quasi-random")
+for name, res in (("only x matters", one), ("both matter", both)):
+    print(f"{name}: mean best of 9 trials over 500 instances — " + "; ".join(f"{m} {res.summary(m)}" for m in methods))
+    print(f"   random beats the centred grid on {res.summary('random > centred grid', '.0%')} of the instances, "
+          f"quasi-random beats random on {res.summary('quasi-random > random', '.0%')}")
+for k in range(len(SEEDS)):
+    assert one["centred grid"][k] > one["grid"][k] + 0.1          # a grid with its edges wastes trials
+    assert one["random"][k] > one["centred grid"][k] + 0.1        # one axis matters: random beats the grid ...
+    assert one["quasi-random"][k] > one["random"][k] + 0.05       # ... and quasi-random beats random
+    assert both["quasi-random"][k] > both["centred grid"][k] - 0.03   # both matter: quasi-random at least as good
+assert both["centred grid"].mean() > both["random"].mean()        # ... and the grid beats random, pooled
+assert both["centred grid > random"].mean() > 0.5                 # ... on more than half of the instances
+assert both["quasi-random"].mean() > max(both["centred grid"].mean(), both["random"].mean())
 
 # %%
-def val_accuracy(lr, lam, epochs):
-    net = pr.make_mlp(widths=(100,), rng=0)
-    hist = cl.fit(net, loss_fn, cl.Adam(net.parameters(), lr=lr), X_train, y_train, epochs=epochs,
-                  val=(X_val, y_val), regularizer=cl.L2(lam), rng=0, ratio_every=0, progress=False)
-    return 0.0 if hist.exploded else hist.val_acc[-1]
-
-
-coarse_space = {"lr": LogUniform(1e-6, 1.0), "lam": LogUniform(1e-6, 1.0)}
-coarse = cl.search.random_search(lambda lr, lam: val_accuracy(lr, lam, 3), coarse_space, 20,
-                                 rng=1, maximize=True)
-fine_space = pr.narrow(coarse, coarse_space, top=5)
-fine = cl.search.random_search(lambda lr, lam: val_accuracy(lr, lam, 6), fine_space, 20,
-                               rng=2, maximize=True)
-print("coarse:", coarse, "| at the edge:", coarse.at_edge(coarse_space))
-print("fine space:", fine_space)
-print("fine:  ", fine, "| at the edge:", fine.at_edge(fine_space))
-assert fine.at_edge(fine_space) == []                  # the best is inside the fine range
-assert fine.best["score"] >= coarse.best["score"]
-assert fine_space["lr"].high / fine_space["lr"].low < 1e3     # under 3 decades wide (coarse: 6)
-
-# %% [markdown]
-# What `at_edge` catches: suppose the coarse range had stopped at $\mathrm{lr} = 10^{-3}$ (a
-# guess some tutorials start from). Then the best trial in it sits at its top edge, and the
-# check says to widen the range upwards. (It also flags $\lambda$, at its *lower* edge: among
-# these ten trials the weakest penalty won. For a strength that can mean "extend the range
-# down" or simply "regularization is not what limits these short runs" — the fine stage above
-# shows the second.)
-
-# %%
-low_space = {"lr": LogUniform(1e-6, 1e-3), "lam": coarse_space["lam"]}
-low = cl.search.SearchResult([t for t in coarse.trials if t["params"]["lr"] < 1e-3], maximize=True)
-print(low, "| at the edge:", low.at_edge(low_space))
-assert "lr" in low.at_edge(low_space)
-
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
-for ax, name in zip(axes, ("lr", "lam")):
-    ax.axvspan(fine_space[name].low, fine_space[name].high, color="tab:blue", alpha=0.08,
-               label="fine range")
-    ax.plot(coarse.values(name), coarse.scores(), "o", color="0.55", label="coarse: 3 epochs")
-    ax.plot(fine.values(name), fine.scores(), "o", color="tab:blue", label="fine: 6 epochs")
-    ax.plot(fine.best["params"][name], fine.best["score"], "*", color="tab:red", ms=14, label="best")
-    ax.set(xscale="log", xlabel="learning rate" if name == "lr" else "L2 strength λ")
-axes[0].set(ylabel="validation accuracy", ylim=(0, 1.02))
-axes[0].legend(fontsize=8, loc="lower left")
-fig.suptitle("coarse → fine: the learning rate decides; λ hardly matters up to about 1e-3", fontsize=11)
+fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.3), sharey=True)
+colors = ["0.6", "tab:blue", "tab:orange", "tab:green"]
+for ax, res, title in ((axes[0], one, "only x matters"), (axes[1], both, "both x and y matter")):
+    labels = {"grid": "grid\n(with edges)", "centred grid": "centred\ngrid", "random": "random",
+              "quasi-random": "quasi-\nrandom"}
+    cl.plots.plot_seed_points({labels[m]: res[m] for m in methods}, ax=ax, colors=colors)
+    ax.set_title(f"{title} (dot = seed)", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+axes[0].set_ylabel("best of 9 trials, mean of 500 problems")
+axes[0].set_ylim(0, 1.35)
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The left panel is section 8 again: the score rises and falls with the learning rate over
-# four decades, while across most of the six decades of $\lambda$ it is flat, until $\lambda$
-# becomes large (short runs on this data overfit little, so there is little to regularize).
-# Had we spent the same 40 runs on a grid, at most $\sqrt{40} \approx 6$ learning rates would
-# have been tried. Check the title's claim one knob at a time, from the best setting found:
+# What the numbers show: when only $x$ matters, the centred grid's three $x$ values leave gaps
+# that a narrow bump falls into; 9 random trials land closer on average and beat the grid on
+# about two thirds of the problems, and quasi-random search, which puts its 9 values of $x$
+# evenly, does better still. A grid with its edges is worst of all. When both matter, the
+# grid's evenness in each axis is no longer wasted: it beats random search on average (by a
+# few hundredths, pooled over the seeds) and on slightly more than half of the problems, and
+# quasi-random search is about as good as the grid or better. So random search's advantage comes from *low effective dimensionality* —
+# few of the hyperparameters matter — which is the usual case but not a law, and quasi-random
+# search keeps that advantage without random search's clumps. With more hyperparameters the
+# grid's waste grows exponentially, the others' does not.
+#
+# ## 12 · Coarse → fine, on the digits
+#
+# A real search runs in stages. **Coarse**: wide log ranges, short runs (a few epochs are
+# enough to separate hopeless settings from promising ones). **Fine**: a narrower range around
+# the best coarse trials. After each stage, check that the best value is **not at the edge of
+# its range**: if it is, the optimum may lie outside and the range must be widened in that
+# direction (`SearchResult.at_edge`).
+#
+# Here: the learning rate and the L2 strength $\lambda$ of a 64 → 100 → 10 network, both
+# log-uniform; 16 trials, then 16 trials in the range spanned by the four best coarse trials
+# (widened 2× on each side, `pr.narrow`), **both stages with the same budget** (3 epochs per
+# trial), scored by validation accuracy. Is the fine stage's winner really better? Picking the
+# best of 16 noisy scores flatters it (on 359 validation digits one example is 0.28 points), so
+# both winners are then re-trained for 6 epochs on three fresh seeds.
 
 # %%
-best = fine.best["params"]
-by_lam = {lam: val_accuracy(best["lr"], lam, 6) for lam in (1e-6, 1e-4, 1e-3, 1e-2, 1.0)}
-by_lr = {lr: val_accuracy(lr, best["lam"], 6) for lr in (1e-5, 1e-3, 1e-1)}
-print("λ varied, best lr: ", {f"{k:g}": round(v, 3) for k, v in by_lam.items()})
-print("lr varied, best λ: ", {f"{k:g}": round(v, 3) for k, v in by_lr.items()})
-small_lams = [by_lam[lam] for lam in (1e-6, 1e-4, 1e-3)]
-assert max(small_lams) - min(small_lams) < 0.02        # λ from 1e-6 to 1e-3: hardly matters
-assert by_lam[1.0] < 0.5                               # a very strong penalty does
-assert max(by_lr.values()) - min(by_lr.values()) > 0.3 # the rate decides
+c2f = {s: px.coarse_to_fine(s) for s in SEEDS}
+first_search = c2f[S0]
+print("coarse:", first_search["coarse"], "| at the edge:", first_search["coarse"].at_edge(px.COARSE_SPACE))
+print("fine space:", first_search["fine_space"])
+print("fine:  ", first_search["fine"], "| at the edge:", first_search["fine"].at_edge(first_search["fine_space"]))
+for s, r in c2f.items():
+    span = r["fine_space"]["lr"].high / r["fine_space"]["lr"].low
+    print(f"seed {s}: best trial coarse {r['coarse'].best['score']:.3f}, fine {r['fine'].best['score']:.3f}; "
+          f"re-trained (6 epochs, 3 fresh seeds) coarse winner {r['confirm'][0]:.3f}, fine winner {r['confirm'][1]:.3f}; "
+          f"fine lr range {np.log10(span):.1f} decades; at the edge: {r['fine'].at_edge(r['fine_space']) or 'none'}")
+    assert span < 1e5                                           # narrower than the coarse 6 decades
+    assert abs(r["confirm"][1] - r["confirm"][0]) < 0.03        # the winners are level (within 3 points) once re-trained
+
+# %% [markdown]
+# The fine stage's best trial often scores a point or so above the coarse one, but re-trained on
+# fresh seeds the two winners are within about a point of each other, in both directions: on
+# this problem the coarse stage had already landed in the good band, and the fine stage's "gain"
+# is mostly the maximum of more noisy scores in that band. What the second stage buys is a map —
+# a range a few decades wide in which the rate is good, and the finding that $\lambda$ hardly
+# matters — plus the edge check. When the fine stage's best *is* at an edge (it happens on some
+# seeds), the procedure says: widen the range that way and search again.
 #
-# ## 12 · How wide? Rules of thumb, tested
+# What `at_edge` catches, made certain: a range that stops at $\mathrm{lr} = 10^{-3}$ (a guess some
+# tutorials start from). A 4-point grid over $[10^{-6}, 10^{-3}]$ puts its best at the top edge,
+# and the check says to widen the range upwards.
+
+# %%
+low_space = {"lr": LogUniform(1e-6, 1e-3)}
+low = cl.search.grid_search(lambda lr: px.val_accuracy(lr, 1e-6, 3, S0), low_space, 4, maximize=True)
+print(low, "| at the edge:", low.at_edge(low_space))
+assert low.at_edge(low_space) == ["lr"]
+
+# %%
+from matplotlib.colors import LogNorm
+
+fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.6), sharey=True)
+coarse, fine, fine_space = first_search["coarse"], first_search["fine"], first_search["fine_space"]
+for ax, name, other in ((axes[0], "lr", "lam"), (axes[1], "lam", "lr")):
+    ax.axvspan(fine_space[name].low, fine_space[name].high, color="tab:blue", alpha=0.08)
+    norm = LogNorm(1e-6, 1.0)
+    ax.scatter(coarse.values(name), coarse.scores(), c=coarse.values(other), cmap="viridis", norm=norm,
+               marker="s", s=26)
+    points = ax.scatter(fine.values(name), fine.scores(), c=fine.values(other), cmap="viridis", norm=norm,
+                        marker="o", s=26, edgecolors="k", linewidths=0.5)
+    ax.plot(fine.best["params"][name], fine.best["score"], "*", color="tab:red", ms=13)
+    ax.set(xscale="log", xlabel="learning rate" if name == "lr" else "L2 strength λ")
+    bar = fig.colorbar(points, ax=ax, pad=0.02)
+    bar.set_label("λ" if other == "lam" else "learning rate", fontsize=9)
+axes[0].set(ylabel="validation accuracy (3 epochs)", ylim=(0, 1.02))
+from matplotlib.lines import Line2D
+keys = [Line2D([], [], ls="", marker="s", color="0.5", label="coarse trial"),
+        Line2D([], [], ls="", marker="o", color="0.5", mec="k", label="fine trial"),
+        Line2D([], [], ls="", marker="*", color="tab:red", ms=12, label="best"),
+        plt.Rectangle((0, 0), 1, 1, color="tab:blue", alpha=0.15, label="fine range")]
+fig.legend(handles=keys, loc="upper center", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.93))
+fig.suptitle(f"coarse → fine, same budget (seed {S0}); colour = the other hyperparameter", fontsize=10)
+fig.tight_layout(rect=(0, 0, 1, 0.88))
+plt.show()
+
+# %% [markdown]
+# The left panel is section 9 again: the score rises and falls with the learning rate over
+# four decades, while across most of the six decades of $\lambda$ (right) it is flat — the low
+# points there are the ones with a bad learning rate (their colour), until $\lambda$ becomes
+# large (short runs on this data overfit little, so there is little to regularize). Had we
+# spent the same 32 runs on a grid, at most $\sqrt{32} \approx 5$ learning rates would have
+# been tried. Check the title's claim one knob at a time, from the best setting found, on each
+# seed:
+
+# %%
+for s, r in c2f.items():
+    knobs = px.one_knob(s, r["fine"].best["params"]["lr"], r["fine"].best["params"]["lam"])
+    print(f"seed {s}: λ varied {dict((f'{k:g}', round(v, 3)) for k, v in knobs['lam'].items())}; "
+          f"lr varied {dict((f'{k:g}', round(v, 3)) for k, v in knobs['lr'].items())}")
+    small_lams = [knobs["lam"][lam] for lam in (1e-6, 1e-4, 1e-3)]
+    assert max(small_lams) - min(small_lams) < 0.04                   # λ from 1e-6 to 1e-3: within a few points
+    assert knobs["lam"][1.0] < 0.5                                    # a very strong penalty does
+    assert max(knobs["lr"].values()) - min(knobs["lr"].values()) > 0.3  # the rate decides
+
+# %% [markdown]
+# ## 13 · How wide? Rules of thumb, tested
 #
 # Three rules for the size of a hidden layer are repeated in many texts (popularised by
 # J. Heaton's *Introduction to Neural Networks for Java*, 2008):
@@ -701,37 +966,28 @@ assert max(by_lr.values()) - min(by_lr.values()) > 0.3 # the rate decides
 # 3. less than twice the input size — under 128.
 #
 # Test them: one hidden layer of each width from 4 to 512, 10 epochs of Adam at a rate from the
-# good band, validation accuracy averaged over 3 seeds (so that one lucky initialization does
-# not decide).
+# good band ($3\cdot10^{-3}$), validation accuracy on each of the three seeds.
 
 # %%
 widths = (4, 8, 16, 32, 53, 64, 128, 256, 512)
-
-
-def width_accuracy(width, seed):
-    net = pr.make_mlp(widths=(width,), rng=seed)
-    hist = cl.fit(net, loss_fn, cl.Adam(net.parameters(), lr=3e-3), X_train, y_train, epochs=10,
-                  val=(X_val, y_val), rng=seed, ratio_every=0, progress=False)
-    return hist.val_acc[-1]
-
-
-width_acc = np.array([[width_accuracy(w, seed) for seed in range(3)] for w in widths]).mean(axis=1)
-for w, a in zip(widths, width_acc):
-    print(f"width {w:4}: validation accuracy {a:.3f}")
-best_w = widths[int(np.argmax(width_acc))]
-rule2 = width_acc[widths.index(53)]
-print(f"best width {best_w} ({width_acc.max():.3f}); the 2/3 rule's 53: {rule2:.3f}")
-assert best_w >= 128                                  # outside rules 1 and 2, at or past rule 3's limit
-assert rule2 > 0.9                                    # the 2/3 rule's width works …
-assert width_acc.max() - rule2 > 0.02                 # … but stopping there costs accuracy
-assert width_acc.max() - width_acc[widths.index(8)] > 0.1    # rule 1's low end underfits
+width_acc = np.array([[px.width_accuracy(w, s) for w in widths] for s in SEEDS])   # (seeds, widths)
+mean_acc = width_acc.mean(axis=0)
+for w, a, row in zip(widths, mean_acc, width_acc.T):
+    print(f"width {w:4}: validation accuracy {a:.3f} (seeds {', '.join(f'{v:.3f}' for v in row)})")
+best_w = widths[int(np.argmax(mean_acc))]
+rule2 = width_acc[:, widths.index(53)]
+print(f"best width {best_w} ({mean_acc.max():.3f}); the 2/3 rule's 53: {rule2.mean():.3f}")
+assert best_w >= 128                                          # outside rules 1 and 2, at or past rule 3's limit
+assert np.all(rule2 > 0.9)                                    # the 2/3 rule's width works ...
+assert np.all(width_acc.max(axis=1) > rule2) and (width_acc.max(axis=1) - rule2).mean() > 0.005  # ... but costs
+assert np.all(width_acc.max(axis=1) - width_acc[:, widths.index(8)] > 0.05)  # rule 1's low end underfits
 
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 3.5))
 ax.axvspan(10, 64, color="tab:green", alpha=0.1, label="rule 1: between output (10) and input (64)")
 ax.axvline(53, color="tab:green", ls="--", lw=1.2, label="rule 2: 2/3 · 64 + 10 ≈ 53")
 ax.axvline(128, color="tab:red", ls=":", lw=1.5, label="rule 3: under 2 · 64 = 128")
-ax.plot(widths, width_acc, "o-", color="k", label="mean of 3 seeds")
+cl.plots.plot_seeds(widths, width_acc, ax=ax, color="k", label="validation accuracy")
 ax.set(xscale="log", xticks=widths, xticklabels=[str(w) for w in widths], xlabel="hidden width",
        ylabel="validation accuracy", title="one hidden layer, 10 epochs: wider keeps helping")
 ax.minorticks_off()
@@ -740,26 +996,49 @@ ax.legend(fontsize=8, loc="lower right")
 fig.tight_layout()
 plt.show()
 
-# %%
-lr_spread = max(r.val_acc for r in runs.values() if not r.exploded) - min(
-    r.val_acc for r in runs.values() if not r.exploded)
-w_sel = [widths.index(w) for w in (32, 512)]
-width_spread = width_acc[w_sel[1]] - width_acc[w_sel[0]]
-print(f"validation accuracy moves by {lr_spread:.2f} across the learning-rate scan, "
-      f"by {width_spread:.3f} from width 32 to 512")
-assert lr_spread > 5 * width_spread
-
 # %% [markdown]
 # The rules are starting points, not answers. Rule 1's lower end (widths 8–16) clearly
-# underfits; rule 2's 53 works, but about 3 points below the best; and the best widths lie
-# beyond rule 3's limit: on this data more width keeps helping (ever more slowly), and the cost
-# of a wider layer is compute, not accuracy, as long as overfitting is controlled by
+# underfits; rule 2's 53 works, but below the best on every seed (by about one to three points); and the best widths
+# lie beyond rule 3's limit: on this data more width keeps helping (ever more slowly), and the
+# cost of a wider layer is compute, not accuracy, as long as overfitting is controlled by
 # regularization (notebook 07: rather a big network regularized well than a small one). We
-# also kept the learning rate fixed: strictly, every width deserves its own. And once the
-# width is in a sensible range it matters much less than the learning rate: a sixteen-fold
-# change of width moved the accuracy by about 5 points, the learning rate by almost 80.
+# also kept the learning rate fixed: strictly, every width deserves its own (section 9).
 #
-# ## 13 · The default recipe, end to end, with every diagnostic on
+# **Does the width matter less than the learning rate?** Compare both over the same kind of
+# range: a factor of 4 either side of each one's best value (the best taken from the mean over
+# the seeds; widths from the study above, rates from the scan of section 3, scores interpolated
+# on the log scale).
+
+# %%
+lrs = np.array(pr.LRS)
+lr_acc = np.array([[0.0 if scans[s][lr].val_acc is None else scans[s][lr].val_acc for lr in pr.LRS] for s in SEEDS])
+best_lr, lr_down, lr_up = px.sensitivity(lrs, lr_acc, factor=4)
+best_width, w_down, w_up = px.sensitivity(widths, width_acc, factor=4)
+print(f"learning rate: best {best_lr:.3g}; ÷4 costs {100 * lr_down.mean():.1f} points (seeds "
+      f"{', '.join(f'{100 * v:.1f}' for v in lr_down)}), ×4 costs {100 * lr_up.mean():.1f} "
+      f"({', '.join(f'{100 * v:.1f}' for v in lr_up)})")
+print(f"width: best {best_width:g}; ÷4 costs {100 * w_down.mean():.1f} points (seeds "
+      f"{', '.join(f'{100 * v:.1f}' for v in w_down)}); ×4 not measured (the widest is at or near the best)")
+explode_at = [min(lr for lr, r in scans[s].items() if r.exploded) for s in SEEDS]
+print(f"the smallest rate that explodes: {', '.join(f'{v:.2g}' for v in explode_at)} "
+      f"= {', '.join(f'{v / best_lr:.0f}' for v in explode_at)} x the best")
+assert np.all(w_down < 0.03)                                        # 4x narrower than the best: a point or two
+assert np.all(lr_down < 0.1) and np.all(lr_up < 0.1)                # 4x off the best rate: one to several points
+assert all(v / best_lr <= 100 for v in explode_at)                  # within 100x above its best, it diverges
+assert np.all(width_acc[:, widths.index(4)] > 0.4)                 # while 100x narrower still learns something
+
+# %% [markdown]
+# Measured over equal factors, the two are much closer than "the rate moved the accuracy by 80
+# points, the width by 5" suggested (an earlier version of this notebook compared the rate over
+# five decades with the width over one). A factor of 4 narrower than the best width costs about
+# a point; a factor of 4 on the wrong side of the best rate costs one to several points,
+# depending on the seed and the split. The bigger reasons to tune the rate first lie further
+# out: its bad side is a cliff — a rate some 10–30× above the best diverges, while a 128×
+# narrower layer still learns something — and its best value moves with everything else
+# (section 14 shows it moving with the schedule), so a rate tuned for one set-up is not tuned
+# for the next. A width that is large enough tends to stay large enough.
+#
+# ## 14 · The default recipe, one ingredient at a time
 #
 # To finish the course, a sensible default for a new problem of this kind:
 #
@@ -767,101 +1046,142 @@ assert lr_spread > 5 * width_spread
 # * **BatchNorm** after each hidden affine layer (notebook 04) — which makes the rest much less
 #   sensitive to the scales of the weights and the rate;
 # * **dropout** after each hidden activation (notebook 05), a moderate 0.2 here;
-# * **Adam** (notebook 06), with a cosine schedule and a short warm-up;
+# * **Adam** (notebook 06), with a cosine schedule and a one-epoch warm-up;
 # * early stopping on the validation loss (notebook 07);
 # * and then **tune the learning rate** — the one hyperparameter that must be searched.
 #
-# Before training: the sanity check of section 1.
+# Karpathy's advice is to **add complexity one ingredient at a time**, and to check that each
+# one helps. With section 9's vocabulary: the recipe step is the scientific hyperparameter; the
+# learning rate is the nuisance, re-tuned for every step on the first seed (5 rates from
+# $10^{-3}$ to $10^{-1}$, the grid widened by a factor of 3 whenever the best is at an edge —
+# section 12's check — and the rate with the lowest validation loss kept); fixed are the data,
+# two hidden layers of 64 units, Adam's betas, batches of 64 and a budget of 12 epochs with
+# early stopping (patience 4, best weights restored). Each step is then compared at its own
+# rate on all three seeds. Every run starts from the same sanity check: the first loss is
+# $\ln 10$.
 
 # %%
-def recipe_net(width=128, p=0.2, rng=0):
-    """He init, Linear → BatchNorm → ReLU → Dropout, twice, then a small output layer."""
-    g = np.random.default_rng(rng)
-    layers, fan_in = [], 64
-    for i in range(2):
-        layers += [cl.Linear(fan_in, width, init="he_normal", bias=False, rng=g),   # BN's β is the bias
-                   cl.BatchNorm1d(width), cl.ReLU(), cl.Dropout(p, rng=rng + 1 + i)]
-        fan_in = width
-    layers.append(cl.Linear(fan_in, 10, rng=g))
-    layers[-1].W.data *= 0.1
-    return cl.Sequential(*layers)
+print(px.recipe_net(S0))
+firsts = [cl.evaluate(px.recipe_net(s), loss_fn, X_train, y_train)[0] for s in SEEDS]
+print("first loss per seed:", np.round(firsts, 4), f"(ln 10 = {np.log(10):.4f})")
+assert np.all(np.abs(np.array(firsts) - np.log(10)) < 0.02)
 
+# %%
+abl = px.ablation(SEEDS)          # tuning: each step at 5+ rates on the first seed; comparison: 3 seeds
+print(abl.table())
+steps = abl.steps
+loss = np.array([abl.best_loss[k] for k in steps])               # (steps, seeds)
+effect = np.diff(loss, axis=0)                                    # what each ingredient changed, per seed
+for k, row in zip(steps[1:], effect):
+    print(f"{k:20} changes the validation loss by {', '.join(f'{v:+.3f}' for v in row)} "
+          f"(better on {int(np.sum(row < 0))} of {len(row)} seeds)")
+print("the rate each step chose:", abl.chosen, "| grid widened at an edge:",
+      {k: v for k, v in abl.widened.items() if v} or "never")
+shared = abl.chosen[steps[0]]
+print(f"the full recipe at the plain net's rate {shared:g}, without re-tuning: {np.round(abl.shared_loss[steps[-1]], 3)} "
+      f"(mean {abl.shared_loss[steps[-1]].mean():.3f}; at its own rate {loss[-1].mean():.3f})")
+assert np.all(np.abs(effect) < 0.1)                               # every ingredient: under 0.1, every seed
+assert abl.chosen[steps[-1]] >= shared                            # the best rate did not move down with the schedule
+assert abl.at_edge == []                                          # every chosen rate inside its (widened) grid
 
-net = recipe_net()
-print(net)
-first = cl.evaluate(net, loss_fn, X_train, y_train)[0]
-print(f"first loss {first:.3f} (ln 10 = {np.log(10):.3f})")
-assert abs(first - np.log(10)) < 0.02
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.7), gridspec_kw={"width_ratios": [1.1, 1]})
+px.draw_isolation(abl, axes)
+fig.suptitle("the recipe one ingredient at a time, 12 epochs: an isolation plot", fontsize=10)
+fig.tight_layout()
+plt.show()
 
 # %% [markdown]
-# Tune the learning rate with a scan over half-decades, 8 epochs per rate, and pick the rate
-# with the lowest **validation loss** (on 359 validation digits one example is 0.3 points of
-# accuracy, so the loss, which also counts how confident each prediction is, separates close
-# rates more reliably):
+# What the ablation shows: the steps differ by a few hundredths of validation loss, about the
+# size of the seed-to-seed spread, and which ingredient helps depends on the seed — and on the
+# split of the data. (Under the default `COURSE_SEED=0` BatchNorm lowers the loss on every seed
+# and dropout and the schedule add nothing; under other `COURSE_SEED`s, which also split the
+# digits differently, we saw BatchNorm's gain grow to 0.06 on one split and vanish on another,
+# and the schedule come out ahead on some seeds. The table above is the one for your seed.) What
+# held on every split we tried is the Playbook's point that the best learning rate depends on
+# the schedule: with cosine decay and warm-up it was **higher** than the plain network's on
+# seven of the eight splits we tried, and equal on the eighth (the average rate of a cosine
+# schedule is half its peak, and the warm-up protects the first steps). When the
+# plain network's best rate is well below the schedule's — under `COURSE_SEED=0` it is 3×
+# lower — a comparison at the plain rate, without re-tuning, makes the full recipe look clearly
+# worse than it is (right panel, hollow circles): the untuned comparison would have blamed the
+# schedule for the wrong rate.
+#
+# A conclusion like "dropout does not help" could be an artefact of the short budget: dropout
+# slows fitting, and some of the best epochs above are the last of the 12. So train the two
+# candidates longer — BatchNorm alone and the full recipe, each at its chosen rate, up to 30
+# epochs with patience 6 (the cosine schedule stretched over the 30) — and keep the one that
+# validation prefers.
 
 # %%
-recipe_lrs = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
-recipe_scan = {}
-for lr in recipe_lrs:
-    net = recipe_net()
-    hist = cl.fit(net, loss_fn, cl.Adam(net.parameters(), lr=lr), X_train, y_train, epochs=8,
-                  val=(X_val, y_val), rng=0, ratio_every=0, progress=False)
-    recipe_scan[lr] = np.inf if hist.exploded else hist.val_loss[-1]
-    print(f"lr {lr:6g}: {hist.status:9}  validation loss {recipe_scan[lr]:.3f}, accuracy {hist.val_acc[-1]:.3f}")
-lr_recipe = min(recipe_scan, key=recipe_scan.get)
-print(f"chosen: lr = {lr_recipe:g}")
-assert lr_recipe not in (recipe_lrs[0], recipe_lrs[-1])        # not at the edge of the grid
+longer = {k: [abl.run(k, s, epochs=30, patience=6) for s in SEEDS] for k in (steps[1], steps[-1])}
+for k, pairs in longer.items():
+    print(f"{k:20} 30 epochs: val loss " + ", ".join(f"{h.val_loss[h.best_epoch]:.3f} (best epoch {h.best_epoch + 1})"
+                                            for h, _ in pairs))
+gap_long = np.array([hf.val_loss[hf.best_epoch] - hb.val_loss[hb.best_epoch]
+                     for (hb, _), (hf, _) in zip(longer[steps[1]], longer[steps[-1]])])
+final_step = steps[-1] if gap_long.mean() < 0 else steps[1]
+print(f"full recipe minus BatchNorm alone, 30 epochs: {np.round(gap_long, 3)} -> we keep: {final_step}")
+assert np.all(np.abs(gap_long) < 0.04)            # trained longer: within 0.04 of BatchNorm alone, every seed
 
 # %% [markdown]
-# Now the real run: 30 epochs at most, cosine decay after a one-epoch warm-up, early stopping
-# with patience 5 (restoring the best weights), update ratios recorded.
+# Trained for up to 30 epochs, the full recipe and BatchNorm alone stay within a few hundredths
+# of each other (per seed above; positive means the full recipe is worse). That is a finding
+# about this data, this network and this budget, not a verdict on dropout or schedules: notebook
+# 05 shows dropout helping where a network can memorise much more than it should. Karpathy's
+# point stands either way — without the ablation you would have credited all four ingredients
+# for what at most one of them did. A default recipe is where you start; the ablation decides
+# what stays.
+#
+# The model that validation chose, end to end, with every diagnostic on (the first seed's run):
 
 # %%
-net = recipe_net()
-opt = cl.Adam(net.parameters(), lr=lr_recipe)
-steps_per_epoch = int(np.ceil(len(X_train) / 64))
-hist = cl.fit(net, loss_fn, opt, X_train, y_train, epochs=30, val=(X_val, y_val), rng=0,
-              scheduler=cl.CosineWarmupLR(opt, warmup=steps_per_epoch, total=30 * steps_per_epoch),
-              schedule_every="step", early_stopping=cl.EarlyStopping(patience=5), progress=False)
-print(hist, "| best epoch:", hist.best_epoch)
+hist, net = longer[final_step][0]
+print(final_step, hist, "| best epoch (from 1):", hist.best_epoch + 1)
 stats = cl.diagnostics.layer_stats(net, X_train, loss_fn, y_train)
 print(stats)
 for hint in cl.diagnostics.hints(hist, stats):
     print("hint:", hint)
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+fig, axes = plt.subplots(1, 3, figsize=(8.4, 3.2))
 cl.plots.plot_curves(hist, axes=axes[:2])
 axes[0].set_yscale("log")
-cl.plots.plot_update_ratios(hist, ax=axes[2], title="update-to-weight ratios (cosine decay)")
+for ax in axes[:2]:
+    ax.axvline(hist.best_epoch + 1, color="tab:red", ls=":", lw=1.2, label="restored best epoch")
+    ax.legend(fontsize=8)
+cl.plots.plot_update_ratios(hist, ax=axes[2], title="update-to-weight ratios")
 axes[2].title.set_fontsize(10)
 axes[2].set_ylim(-6, 0)
-fig.suptitle(f"the default recipe: BN + ReLU + dropout 0.2, Adam lr {lr_recipe:g} with cosine decay, "
-             f"early stopping (best epoch {hist.best_epoch})", fontsize=11)
+axes[2].legend(fontsize=7, loc="lower left")
+fig.suptitle(f"{final_step}: Adam lr {abl.chosen[final_step]:g}, early stopping (seed {S0})", fontsize=10)
 fig.tight_layout()
 plt.show()
 
 # %%
-_, train_acc = cl.evaluate(net, loss_fn, X_train, y_train)
-_, val_acc = cl.evaluate(net, loss_fn, X_val, y_val)
+final = {s: (cl.evaluate(n, loss_fn, X_train, y_train)[1], cl.evaluate(n, loss_fn, X_val, y_val)[1])
+         for s, (h, n) in zip(SEEDS, longer[final_step])}
 ratios = cl.diagnostics.update_ratio_summary(hist)
-print(f"train {train_acc:.3f}, validation {val_acc:.3f}; median update ratios "
-      + ", ".join(f"{k} {v:.1e}" for k, v in ratios.items()))
-assert train_acc - val_acc < 0.05                               # small gap
-assert all(1e-4 < r < 1e-2 for r in ratios.values())            # updates near 1e-3 of the weights
-assert np.nanmax(stats.column("dead")) < 0.05                   # no dead ReLUs
+print("train / validation accuracy per seed:", {s: tuple(round(v, 3) for v in a) for s, a in final.items()})
+print("median update ratios, seed", S0, ", ".join(f"{k} {v:.1e}" for k, v in ratios.items()))
+assert all(tr - va < 0.05 for tr, va in final.values())          # accuracies close: a small gap
+assert max(ratios.values()) / min(ratios.values()) < 3            # no layer left behind: the layers agree
+assert np.nanmax(stats.column("dead")) < 0.05                    # no dead ReLUs
 assert not any(w in " ".join(cl.diagnostics.hints(hist, stats)) for w in ("exploded", "dead", "saturated"))
 
 # %% [markdown]
 # Every diagnostic is quiet: the first loss was $\ln 10$, the rate came from a scan and is not
-# at its edge, the training and validation curves stay close, the update ratios sit around
-# $10^{-3}$, no unit is dead. Only now, once, the **test set** — it has not been used for any
-# decision above:
+# at its edge, the training and validation **accuracies** stay within a few points (the losses
+# less so: the training loss keeps falling after the validation loss has stopped — which is what
+# early stopping watches; the dotted line marks the epoch whose weights were restored), the
+# layers' update ratios agree within a factor of 3, no unit is dead. Only now, once, the
+# **test set** — it has not been used for any decision above:
 
 # %%
-test_loss, test_acc = cl.evaluate(net, loss_fn, X_test, y_test)
-print(f"test accuracy {test_acc:.3f} (test loss {test_loss:.3f}) on {len(X_test)} digits never used before")
-assert test_acc >= 0.95
+test_acc = [cl.evaluate(n, loss_fn, X_test, y_test)[1] for _, n in longer[final_step]]
+print(f"test accuracy of {final_step!r} on {len(X_test)} digits never used before, per seed: "
+      f"{', '.join(f'{a:.3f}' for a in test_acc)}")
+assert min(test_acc) >= 0.95
 
 # %% [markdown]
 # ## Check your understanding
@@ -879,17 +1199,18 @@ assert test_acc >= 0.95
 # rate, by 64.
 # </details>
 #
-# 2. In a scan, $\mathrm{lr} = 3\cdot10^{-2}$ reaches a lower loss than $10^{-3}$ after one epoch,
-#    but after eight epochs $10^{-3}$ is lower and still falling while $3\cdot10^{-2}$ has been
-#    flat since epoch 2. Which would you pick, and how could you get the best of both?
+# 2. In a scan, $\mathrm{lr} = 3\cdot10^{-2}$ reaches lower mini-batch losses than $10^{-2}$, but
+#    its curve jumps up by 10× every few dozen steps and ends higher; $\mathrm{lr} = 10^{-1}$
+#    drops fast and then stays near 0.5. What do you call each, and what do you do?
 #
 # <details><summary>Answer</summary>
 #
-# $3\cdot10^{-2}$ shows "fast drop, then plateau": too high for the end of training. Pick a rate
-# from the steady-descent band — and to get the fast start too, use a schedule: begin near the
-# top of the good band and decay the rate (step, exponential or cosine decay), so the loss can
-# settle below the plateau that the high rate would hold it at. Also look inside: a plateau at a
-# high rate often comes with dead ReLUs (section 5).
+# $3\cdot10^{-2}$ is *unstable* ("fast drop, then spikes"): slightly too high. The network can
+# fit (the low points between the spikes), but some steps are too long. Lower the rate a little,
+# or keep it and add a warm-up, a decay schedule or gradient clipping. $10^{-1}$ is "flat and
+# high": too high, and it has damaged the network — look at the dead-unit share (section 6:
+# more than half of a layer dead); a schedule will not bring those units back, a lower rate
+# (or LeakyReLU/ELU) avoids killing them.
 # </details>
 #
 # 3. You sample 30 learning rates with `np.random.uniform(1e-6, 1e-1)`. About how many land
@@ -904,15 +1225,17 @@ assert test_acc >= 0.95
 # </details>
 #
 # 4. You have a budget of 27 runs for three hyperparameters, of which (unknown to you) only the
-#    learning rate matters. How many distinct learning rates do a 3 × 3 × 3 grid and 27 random
-#    trials test?
+#    learning rate matters. How many distinct learning rates do a 3 × 3 × 3 grid, 27 random
+#    trials and 27 quasi-random trials test? And if all three mattered equally?
 #
 # <details><summary>Answer</summary>
 #
 # The grid: 3 (each repeated 9 times with settings of the other two that make no difference).
-# Random search: 27, all distinct. That is why random search finds better settings when only a
-# few hyperparameters matter (Bergstra & Bengio 2012) — and it never needs to know which ones
-# those are.
+# Random and quasi-random search: 27, all distinct, and quasi-random ones evenly spread. That is
+# why they find better settings when few hyperparameters matter (Bergstra & Bengio 2012) — and
+# they never need to know which ones those are. If all three mattered, the grid's evenness is
+# no longer wasted: section 11 found a centred grid slightly ahead of random search in that
+# case, and quasi-random search about as good as the grid or better.
 # </details>
 #
 # 5. After 20 epochs, training accuracy 99.8 %, validation 88 %, and the update-to-weight ratio
@@ -921,42 +1244,71 @@ assert test_acc >= 0.95
 # <details><summary>Answer</summary>
 #
 # Two separate findings. The gap of 12 points is overfitting: regularize more (L2 / weight decay,
-# dropout, early stopping, more data or augmentation) — not a smaller network. The tiny ratio
-# says the first layer hardly learns: look at its gradient and its inputs (unnormalized inputs?
-# a saturated or dead layer right above it?) rather than raising the global rate, which would
-# push the other layers out of their healthy range.
+# dropout, early stopping, more data or augmentation) — not a smaller network. The tiny ratio,
+# 1000× below the other layers', says the first layer hardly learns: look at its gradient and its
+# inputs (unnormalized inputs? a saturated or dead layer right above it?) rather than raising the
+# global rate, which would push the other layers out of their range. Comparing layers is what the
+# ratio is good for; its absolute value says little with Adam (section 7).
+# </details>
+#
+# 6. You want to know whether dropout helps your model. A colleague trains with and without
+#    dropout, both at lr $10^{-3}$, and reports that dropout is worse. What is wrong with the
+#    comparison, and how do you fix it?
+#
+# <details><summary>Answer</summary>
+#
+# Dropout is the scientific hyperparameter; the learning rate is a nuisance one, and its best
+# value can differ between the two set-ups. At one shared rate you compare a tuned model with
+# an untuned one. Re-tune the rate for each (a small scan each), compare each at its best, on
+# several seeds, and train long enough that the slower of the two has finished — the isolation
+# plot of section 14.
 # </details>
 #
 # ## Summary
 #
 # * **Before training**: the first loss is $\ln K$ with regularization off (scale the output
-#   layer down); turning regularization up raises the loss; the network memorises 20 examples
-#   (100 % training accuracy). Each check costs seconds and rules out a class of bugs.
+#   layer down); turning regularization up raises the **logged** loss (check it along the path you
+#   use, `cl.fit(..., regularizer=...)`); the network memorises one small batch (100 % training
+#   accuracy). Then Karpathy's: **look at the exact batch** the network receives (decoded, with
+#   its labels); the real inputs must beat the **input-independent baseline** (zeros in, what the
+#   labels alone give); and **examples must not mix** — the gradient of one example's output
+#   w.r.t. another's input is exactly 0, except with BatchNorm in training mode (by design, of
+#   order $1/N$).
 # * **Learning-rate scan**: a few epochs per rate on a log grid; `cl.fit` stops a run whose loss
-#   exceeds 3× its first value. Read the curves: flat → too low; explodes → too high; fast drop
-#   then plateau → too high; steady descent → good.
+#   exceeds 3× its first value. Read the curves: flat → too low; steady descent → good; fast
+#   drop then spikes → slightly too high, an unstable run (warm-up, decay, clipping, a bit lower);
+#   fast drop then flat and high → too high, look for dead units; explodes → too high.
 # * **Flat, then a sudden drop**: suspect the initialization (too small for the depth), not the
 #   learning rate.
-# * **Train vs validation**: a big gap → regularize more; no gap and both low → add capacity.
+# * **Train vs validation**: a big gap → regularize more; no gap and both low → add capacity
+#   (check that training longer adds little).
 # * **Inside the network**: per-layer mean, std, saturated % and dead % of activations, and the
 #   size of the gradients, locate the problem (dead ReLUs after a too-high rate, saturated tanh
-#   after a too-large initialization). The **update-to-weight ratio** $\lVert\Delta W\rVert /
-#   \lVert W\rVert$ should be around $10^{-3}$, within about a factor of 10; plot its
-#   $\log_{10}$.
+#   after a too-large initialization). The first layer's weights as images show what it learned
+#   (and what it never touched). The **update-to-weight ratio** $\lVert\Delta W\rVert /
+#   \lVert W\rVert$ compares layers; its rule of thumb $10^{-3}$ (CS231n, for SGD) does not pick
+#   the rate for Adam. Plot its $\log_{10}$.
 # * **Hyperparameters, in order of importance**: learning rate, its schedule, regularization
-#   strength, dropout rate, width, depth. Sample rates and strengths **log-uniformly**,
+#   strength, dropout rate, width, depth — and in each experiment: scientific, nuisance (re-tune
+#   them: the learning rate) and fixed. Sample rates and strengths **log-uniformly**,
 #   `10 ** uniform(-6, -1)`, never `uniform(1e-6, 1e-1)` (and `10 ** uniform(-3, 6)` is a
-#   misprint for negative exponents). **Random search** beats grid search when few
-#   hyperparameters matter. Go **coarse → fine**, and widen the range when the best value is at
-#   its edge.
+#   misprint for negative exponents). **Random and quasi-random search** beat a grid when few
+#   hyperparameters matter; when all matter, a centred grid is slightly ahead of random search.
+#   Go **coarse → fine** at a fixed budget per trial, re-check a "better" winner on fresh seeds,
+#   and widen the range when the best value is at its edge.
 # * **Width rules of thumb** (between input and output size; 2/3 of input + output; under twice
-#   the input) are starting points: on the digits the best width was beyond all three.
-# * **The default recipe**: He init, ReLU or ELU, BatchNorm, dropout, Adam (with a schedule),
-#   then tune the learning rate — here it reaches over 95 % test accuracy on the digits with every
-#   diagnostic quiet.
+#   the input) are starting points: on the digits the best width was beyond all three. Over a
+#   factor of 4 from their best, width and rate cost a point or a few; the rate is tuned first
+#   because it diverges some 10–30× above its best and its best moves with everything else.
+# * **The default recipe**, built one ingredient at a time with the rate re-tuned at each step:
+#   He init, ReLU, BatchNorm, dropout, Adam with a schedule, early stopping. On the digits each
+#   ingredient changed the validation loss by a few hundredths, in a direction that varied
+#   with the seed and the split; the best learning rate went up with the schedule. The model
+#   that validation chose reaches over 95 % test accuracy on every seed, with every diagnostic
+#   quiet.
 #
 # **Next:** practise in the exercise notebook
 # [exercises/08_training_in_practice.ipynb](../exercises/08_training_in_practice.ipynb): run the
-# sanity checks on a network with planted bugs, read scans, and search hyperparameters on a
-# budget. This is the last notebook of the course — from here on, train your own networks with
-# the diagnostics on.
+# sanity checks on a network with planted bugs, find the layer that mixes examples, read scans,
+# and search hyperparameters on a budget. This is the last notebook of the course — from here on,
+# train your own networks with the diagnostics on.

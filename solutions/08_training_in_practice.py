@@ -24,12 +24,13 @@
 # 2. the second: overfitting a tiny subset until every example is learned;
 # 3. sampling learning rates on a log scale, checked statistically;
 # 4. a random search over the learning rate and the dropout rate that returns the best trial;
-# 5. reading a learning-rate scan: too low, too high or good.
+# 5. reading a learning-rate scan: too low, too high or good;
+# 6. Karpathy's batch-independence test, written by hand: find the layer that mixes examples.
 #
 # **Prerequisites.** The lecture
-# [08 · Training in practice](../notebooks/08_training_in_practice.ipynb): sections 1 (the sanity
-# checks), 2 (the learning-rate scan and its reading guide), 9 (log-scale sampling) and 10–11
-# (random search, coarse to fine).
+# [08 · Training in practice](../notebooks/08_training_in_practice.ipynb): sections 1 and 2 (the
+# sanity checks, batch independence among them), 3 (the learning-rate scan and its reading
+# guide), 10 (log-scale sampling) and 11–12 (random search, coarse to fine).
 #
 # **How the checks work.** Each exercise cell contains the lines `# YOUR CODE HERE` and
 # `raise NotImplementedError()`: replace them with your code, run the cell, then run the check
@@ -45,7 +46,8 @@ import matplotlib.pyplot as plt
 import course_lib as cl
 from course_lib import checks
 
-_ = cl.set_seed(0)
+_ = cl.set_seed()                 # the default generator, from COURSE_SEED
+SEED = cl.seeds(1)[0]             # the seed of the demonstrations below (0 under COURSE_SEED=0)
 
 # %% [markdown]
 # The data and the network of the lecture: the digits, centred with the **training** mean, and a
@@ -61,7 +63,7 @@ X_val, y_val = center.transform(split.X_val), split.y_val
 loss_fn = cl.SoftmaxCrossEntropy()
 
 
-def make_mlp(widths=(100, 100), p=0.0, last_scale=0.1, rng=0):
+def make_mlp(widths=(100, 100), p=0.0, last_scale=0.1, rng=SEED):
     """ReLU MLP 64 -> widths -> 10, He init, Dropout(p) after each hidden ReLU if p > 0."""
     g = np.random.default_rng(rng)
     layers, fan_in = [], 64
@@ -141,7 +143,7 @@ def overfit_tiny(make_model, X, y, n=20, epochs=100, lr=3e-3):
     ### BEGIN SOLUTION
     model = make_model()
     cl.fit(model, cl.SoftmaxCrossEntropy(), cl.Adam(model.parameters(), lr=lr), X[:n], y[:n],
-           epochs=epochs, batch_size=n, rng=0, progress=False)
+           epochs=epochs, batch_size=n, progress=False)
     _, train_acc = cl.evaluate(model, cl.SoftmaxCrossEntropy(), X[:n], y[:n])
     return model, train_acc
     ### END SOLUTION
@@ -213,7 +215,7 @@ checks.check_log_uniform(sample_log_uniform)
 # one:
 
 # %%
-rng = np.random.default_rng(5)
+rng = cl.make_rng(5)
 draws = {"log-uniform (yours)": sample_log_uniform(1e-6, 1e-1, 30, rng),
          "uniform(1e-6, 1e-1)": rng.uniform(1e-6, 1e-1, 30)}
 fig, ax = plt.subplots(figsize=(7, 2.4))
@@ -269,11 +271,11 @@ def val_accuracy(lr, p):
     net = make_mlp(widths=(100,), p=p)
     with np.errstate(over="ignore", invalid="ignore"):      # an exploding run is reported, not warned
         hist = cl.fit(net, loss_fn, cl.Adam(net.parameters(), lr=lr), X_train, y_train, epochs=3,
-                      val=(X_val, y_val), rng=0, ratio_every=0, progress=False)
+                      val=(X_val, y_val), rng=SEED, ratio_every=0, progress=False)
     return 0.0 if hist.exploded else hist.val_acc[-1]
 
 
-best, trials = random_search(val_accuracy, 20, (1e-5, 1.0), (0.0, 0.7), np.random.default_rng(0))
+best, trials = random_search(val_accuracy, 20, (1e-5, 1.0), (0.0, 0.7), cl.make_rng(0))
 print(f"best of {len(trials)} trials: lr = {best['lr']:.3g}, p = {best['p']:.2f}, "
       f"validation accuracy {best['score']:.3f}")
 
@@ -333,21 +335,27 @@ plt.show()
 # 4. every other rate: `"good"` (a rate below the reference that ends higher is slower, not
 #    broken).
 #
-# Do not assume the dict is sorted by rate. The check reads two synthetic scans (the second
-# listed from the highest rate down); here they are:
+# Do not assume the dict is sorted by rate. The check reads three synthetic scans (the second
+# listed from the highest rate down, the third in no order; the third also holds a run that
+# spiked above 3× its first loss and came back, and a flat run whose very last value dips);
+# here they are:
 
 # %%
 from course_lib.checks.practice import example_scans
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
-for ax, scan, title in zip(axes, example_scans(), ("example scan 1", "example scan 2")):
-    colors = plt.get_cmap("viridis")(np.linspace(0, 0.95, len(scan)))
-    for color, lr in zip(colors, sorted(scan)):
-        ax.plot(scan[lr], color=color, lw=1.2, label=f"lr {lr:g}")
-    ax.set(yscale="log", xlabel="step", title=title)
-    ax.legend(fontsize=7, ncol=2)
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import LogNorm
+
+norm, cmap = LogNorm(1e-5, 1.0), plt.get_cmap("viridis")
+fig, axes = plt.subplots(1, 3, figsize=(8.4, 3.3), sharey=True, layout="constrained")
+for ax, scan, title in zip(axes, example_scans(), ("example scan 1", "example scan 2", "example scan 3")):
+    for lr in sorted(scan):
+        ax.plot(scan[lr], color=cmap(norm(lr)), lw=1.1)
+    ax.set(yscale="log", xlabel="step")
+    ax.set_title(f"{title} ({len(scan)} rates)", fontsize=10)
 axes[0].set_ylabel("training loss (log scale)")
-fig.tight_layout()
+bar = fig.colorbar(ScalarMappable(norm, cmap), ax=axes, pad=0.01, fraction=0.03)
+bar.set_label("learning rate", fontsize=9)
 plt.show()
 
 # %% nbgrader={"grade": false, "grade_id": "read_scan", "locked": false, "schema_version": 3, "solution": true}
@@ -387,7 +395,7 @@ for lr in 10.0 ** np.arange(-5.0, 0.01, 0.5):
     net = make_mlp()
     with np.errstate(over="ignore", invalid="ignore"):
         hist = cl.fit(net, loss_fn, cl.Adam(net.parameters(), lr=lr), X_train, y_train, epochs=6,
-                      rng=0, ratio_every=0, progress=False)
+                      rng=SEED, ratio_every=0, progress=False)
     scan[float(lr)] = np.array(hist.loss)
 labels = read_scan(scan)
 colors = {"too low": "tab:blue", "good": "tab:green", "too high": "tab:red"}
@@ -410,6 +418,95 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
+# ## Exercise 6 · Which layer mixes the examples?
+#
+# In a network that treats the examples of a batch separately, example $i$'s output does not
+# depend on example $j$'s input: $\partial\, \text{out}_i / \partial x_j = 0$ for $j \ne i$
+# (lecture, section 2). Write `find_mixing_layer(model, X)`, which returns the index (from 0) of
+# the **first** layer of the `cl.Sequential` `model` that breaks this, or `None` if no layer
+# does. Re-build the test yourself with the layers' own backward passes (do not call
+# `cl.diagnostics.batch_independence` or `locate_batch_mixing`, which do exactly this):
+#
+# for k = 0, 1, …, `len(model) - 1`:
+#
+# 1. take the prefix `model[:k + 1]`, a `cl.Sequential` of the first k + 1 layers (the same
+#    layer objects);
+# 2. make **one** forward pass of `X` through it;
+# 3. build an upstream gradient of the output's shape that is zero except in one row $i$ (say
+#    $i = 0$, a row of ones);
+# 4. pass it to the prefix's `backward`: what comes back is the gradient of the sum of row $i$
+#    of the output with respect to every input row;
+# 5. if some row $j \ne i$ of that input gradient is not zero (larger than, say, $10^{-10}$
+#    times the largest entry of row $i$, or than $10^{-12}$ when row $i$ is all zero), layer k
+#    mixes: return k.
+#
+# Test the model **in the mode it is given** — do not call `model.train()` or `model.eval()`:
+# BatchNorm mixes the batch in training mode only. And compare nothing across two forward
+# passes: in training mode every forward pass of a Dropout layer draws a new mask.
+#
+# The check gives your function five small models, each with a batch `X`: BatchNorm in training
+# mode, a layer that centres each feature over the batch, a dropout network that mixes nothing,
+# a model whose first layer shifts the rows of the batch by one, and the BatchNorm model in
+# eval mode. (`checks.practice.BatchCentre` and `BatchRoll` are the two planted bugs.)
+
+# %% nbgrader={"grade": false, "grade_id": "find_mixing_layer", "locked": false, "schema_version": 3, "solution": true}
+def find_mixing_layer(model, X):
+    """Index of the first layer whose output for one example depends on another example's
+    input (in the model's current mode), or None."""
+    ### BEGIN SOLUTION
+    for k in range(len(model)):
+        prefix = model[:k + 1]
+        out = prefix.forward(X)
+        dout = np.zeros_like(out)
+        dout[0] = 1.0
+        dx = prefix.backward(dout)
+        own, cross = np.abs(dx[0]).max(), np.abs(dx[1:]).max()
+        if cross > max(1e-10 * own, 1e-12):
+            return k
+    return None
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_find_mixing_layer", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+checks.check_find_mixing_layer(find_mixing_layer)
+
+# %% [markdown]
+# Your test on the lecture's recipe network (Linear → BatchNorm → ReLU → Dropout, twice) in both
+# modes, and on a network with the planted batch-centring layer:
+
+# %%
+from course_lib.checks.practice import BatchCentre
+from course_lib.widgets.practice_experiments import recipe_net
+
+net = recipe_net(SEED)
+batch = X_train[:32]
+print(f"recipe network, training mode: layer {find_mixing_layer(net, batch)} ({net[1]!r})")
+net.eval()
+print(f"recipe network, eval mode:     {find_mixing_layer(net, batch)}")
+net.train()
+planted = cl.Sequential(cl.Linear(64, 32, rng=cl.make_rng(6)), cl.ReLU(), BatchCentre(),
+                        cl.Linear(32, 10, rng=cl.make_rng(7)))
+print(f"a network that centres over the batch: layer {find_mixing_layer(planted, batch)}")
+
+# %% [markdown]
+# **Question.** BatchNorm in training mode fails this test, yet nobody calls it a bug. Why is it
+# acceptable there, what does it cost (think of a batch of 2, and of the test-time
+# prediction for a single example), and in which situation would the same mixing be a real bug?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "mixing_answer", "locked": false, "points": 1, "schema_version": 3, "solution": true}
+# ### BEGIN SOLUTION
+# BatchNorm mixes by design: during training it normalizes each example with the mean and
+# variance of its batch, and the resulting noise is part of why it regularizes. The cost is that
+# an example's output depends on its batch-mates: with a batch of 2 the statistics are very noisy
+# (and with 1 they are undefined), and a model whose predictions depended on the batch at test
+# time would give one example different answers in different batches. That is why BatchNorm
+# switches to its running statistics in eval mode, where the test passes. The same mixing is a
+# bug when it is not intended — a mean over the wrong axis, a reshape or transpose across the
+# batch axis, a loss that averages over the wrong dimension — or when BatchNorm is left in
+# training mode at evaluation time.
+# ### END SOLUTION
+
+# %% [markdown]
 # ## Wrap-up
 #
 # * Before training: the first loss is $\ln K$ (natural log, $K$ = the number of classes) with
@@ -420,6 +517,9 @@ plt.show()
 #   trial, then search again, finer, around it — and never stop at the edge of a range.
 # * Read a scan as a whole: explodes → too high; not even halved → too low; a higher rate that
 #   ends far above the best one → too high (plateau); the rest → good.
+# * A network must not mix the examples of a batch: backpropagate from one example's output and
+#   check that every other example's input gradient is exactly zero, prefix by prefix, in the
+#   mode the model is used in.
 #
 # This is the last exercise notebook of the course: from here on, train your own networks with
 # these checks and the diagnostics of the lecture switched on.

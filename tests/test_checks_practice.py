@@ -623,3 +623,155 @@ def test_an_evenly_spaced_sweep_is_not_a_random_sample():
         return max(trials, key=lambda t: t["score"]), trials
     hint(checks.check_random_search, sweeping_search, match="grid in disguise")
     hidden_hint(checks.check_random_search, sweeping_search, HIDDEN_SEEDS[1], "do not come from `rng`")
+
+
+# ------------------------------------------------------------------ which layer mixes the examples?
+
+from _notebook_solutions import solution_namespace   # noqa: E402
+
+REFERENCE_MIXING = solution_namespace("08_training_in_practice", ["find_mixing_layer"])["find_mixing_layer"]
+
+
+def mixing_finder(mode=None, restore=True, own=False, offset=0, look="input", whole=False,
+                  two_passes=False, in_place=False, returns=None):
+    """A find_mixing_layer with one planted variation: the mode switched ("eval"/"training",
+    put back unless restore=False), the example's own row counted, an index off by ``offset``,
+    the output or the upstream gradient inspected instead of the input gradient, only the whole
+    model tested, two forward passes compared, X changed in place, or a fixed return value."""
+    def fn(model, X):
+        flags = [m.training for m in model.modules()]
+        if mode is not None:
+            model.train(mode == "training")
+        if in_place:
+            X[0, 0] += 1.0
+        found = None
+        ks = [len(model) - 1] if whole else range(len(model))
+        for k in ks:
+            prefix = model[:k + 1]
+            if two_passes:
+                a = prefix.forward(X)
+                shifted = X.copy()
+                shifted[1:] += 1.0
+                b = prefix.forward(shifted)
+                if np.abs(a[0] - b[0]).max() > 1e-12:
+                    found = k
+                    break
+                continue
+            out = prefix.forward(X)
+            dout = np.zeros_like(out)
+            dout[0] = 1.0
+            dx = prefix.backward(dout)
+            seen = {"input": dx, "output": out * (dout != 0), "dout": dout}[look]
+            rows = seen if own else seen[1:]
+            if np.abs(rows).max() > max(1e-10 * np.abs(seen[0]).max(), 1e-12):
+                found = k
+                break
+        if restore:
+            for m, f in zip(model.modules(), flags):
+                m.training = f
+        if returns is not None:
+            return returns
+        return found if found is None else found + offset
+    return fn
+
+
+def test_find_mixing_layer_passes_the_reference(capsys):
+    passes(capsys, checks.check_find_mixing_layer, REFERENCE_MIXING, name="find_mixing_layer")
+
+
+def test_the_public_mixing_cases_are_what_the_exercise_says():
+    cases = pc.mixing_setting()
+    assert pc._mixing_variants(cases)["correct"] == [1, 3, None, 0, None]
+    kinds = [[type(layer).__name__ for layer in c.make_model()] for c in cases]
+    assert kinds[0][1] == "BatchNorm1d" and kinds[1][3] == "BatchCentre" and kinds[3][0] == "BatchRoll"
+    assert "Dropout" in kinds[2] and cases[4].mode == "eval"
+    model, X = pc.mixing_case(5)
+    assert not model.training and X.shape == (16, 8)
+    patterns = [tuple(v) for v in pc._mixing_variants(cases).values()]
+    assert len(set(patterns)) == len(patterns)
+
+
+def test_planted_mixing_layers_mix_and_their_backward_is_right():
+    X = np.random.default_rng(0).standard_normal((6, 4))
+    for layer in (pc.BatchCentre(), pc.BatchRoll()):
+        assert not cl.diagnostics.batch_independence(layer, X, seed=0)
+        assert cl.gradcheck(layer, X, rng=0).max_error < 1e-7          # their backward passes are right
+    assert np.allclose(pc.BatchCentre().forward(X).mean(axis=0), 0.0)
+    assert np.array_equal(pc.BatchRoll().forward(X)[1], X[0])
+
+
+MIXING_MISTAKES = [
+    (mixing_finder(mode="eval"), "Did you switch to eval mode"),
+    (mixing_finder(mode="training"), "Do not call model.train"),
+    (mixing_finder(own=True), "look only at the rows j != i"),
+    (mixing_finder(offset=1), "one too high"),
+    (mixing_finder(offset=-1), "one too low"),
+    (mixing_finder(look="output"), "gradient with respect to the INPUT"),
+    (mixing_finder(look="dout"), "gradient with respect to the INPUT"),
+    (mixing_finder(whole=True), "LAST layer"),
+    (mixing_finder(two_passes=True), "new mask"),
+    (mixing_finder(mode="eval", restore=False), "changed the model's mode"),
+    (mixing_finder(in_place=True), "changed X in place"),
+    (mixing_finder(returns=True), "an int\\) or None"),
+    (mixing_finder(returns=1.0), "an int\\) or None"),
+    (mixing_finder(returns=2), "returned 2 for"),
+]
+
+
+@pytest.mark.parametrize("wrong, match", MIXING_MISTAKES)
+def test_find_mixing_layer_mistakes(wrong, match):
+    message = hint(checks.check_find_mixing_layer, wrong, match=match)
+    assert_advice_form(message, "find_mixing_layer")
+
+
+def test_find_mixing_layer_hint_calls_reproduce_the_case():
+    message = hint(checks.check_find_mixing_layer, mixing_finder(returns=2), match="returned 2")
+    setup, code = message.split("to reproduce: ", 1)[1].split("; ", 1)
+    namespace = {"checks": checks, "find_mixing_layer": mixing_finder(returns=2)}
+    exec(setup, namespace)
+    assert namespace["X"].shape == (16, 8) and eval(code, namespace) == 2
+
+
+def test_find_mixing_layer_lets_the_students_error_through():
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_find_mixing_layer(raises_own_error)
+    with hidden_mode(), pytest.raises(ValueError, match="my own bug"):
+        checks.check_find_mixing_layer(raises_own_error, seed=HIDDEN_SEEDS[0])
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS + (1, 2, 3))
+def test_hidden_find_mixing_layer_passes_the_reference(capsys, seed):
+    checks.check_find_mixing_layer(REFERENCE_MIXING, seed=seed)
+    assert "✓ find_mixing_layer" in capsys.readouterr().out
+
+
+def test_hidden_mixing_cases_vary_and_stay_sound():
+    answers = set()
+    for seed in range(12):
+        cases = pc.mixing_setting(seed)
+        variants = pc._mixing_variants(cases)
+        patterns = [tuple(v) for v in variants.values()]
+        assert len(set(patterns)) == len(patterns)
+        assert variants["correct"][2] is None and variants["correct"][4] is None
+        assert variants["correct"][3] == 0 and variants["correct"][0] in (1, 3)
+        answers.add(tuple(variants["correct"]))
+    assert len(answers) >= 3                                           # other positions, not one answer
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", MIXING_MISTAKES)
+def test_hidden_find_mixing_layer_catches_the_same_mistakes(seed, wrong, match):
+    message = hidden_hint(checks.check_find_mixing_layer, wrong, seed, match)
+    assert_advice_form(message, "find_mixing_layer")
+    assert "mixing_case" not in message                                # no call that rebuilds the case
+
+
+def test_a_hard_coded_find_mixing_layer_fails_the_hidden_tests():
+    def memorised():
+        answers = iter([1, 3, None, 0, None] * 100)
+        return lambda model, X: next(answers)
+    checks.check_find_mixing_layer(memorised())                        # fools the public check ...
+    for seed in HIDDEN_SEEDS:
+        with pytest.raises(AssertionError):
+            checks.check_find_mixing_layer(memorised(), seed=seed)     # ... not a hidden one
+    assert checks.check_find_mixing_layer.hidden is True

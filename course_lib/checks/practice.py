@@ -1,19 +1,22 @@
 """Checks for exercises/08_training_in_practice.ipynb: the first-loss sanity check, overfitting
-a tiny subset, log-uniform sampling of learning rates, a random search, and reading a
-learning-rate scan.
+a tiny subset, log-uniform sampling of learning rates, a random search, reading a
+learning-rate scan, and finding the layer that mixes the examples of a batch.
 
 Every check has a hidden variant: with ``seed=<int>`` it draws other models, batches, class
 counts, strengths and tolerances for the first loss; another tiny problem, subset size,
 number of epochs and learning rate; other ranges and seeds for the samplers; another objective
-for the search; another synthetic scan, listed in a random order, for the reader."""
+for the search; another synthetic scan, listed in a random order, for the reader; other
+models, batches, mixing layers and positions for the batch-independence test."""
 import math
 
 import numpy as np
 
 from ..activations import ReLU
+from ..dropout import Dropout
 from ..layers import Linear
 from ..losses import SoftmaxCrossEntropy
 from ..module import Module, Sequential
+from ..normalization import BatchNorm1d
 from ..regularizers import L2
 from ._common import Call, as_array, check, close, fail, passed
 
@@ -927,3 +930,252 @@ def check_read_scan(read_scan, *, seed=None):
                 if kind != "good" and label != _EXPECTED[kind]:
                     fail(f"{name} read a curve as '{label}', but {_WRONG[kind]}", one)
     passed("read_scan")
+
+
+# ------------------------------------------------------------- which layer mixes the examples?
+
+class BatchCentre(Module):
+    """A planted bug: subtracts the mean over the BATCH (axis 0) instead of over the features,
+    so every output row depends on every input row. out = x - mean_over_batch(x);
+    dx = dout - mean_over_batch(dout). Shapes: (N, D) -> (N, D)."""
+
+    def forward(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        return x - x.mean(axis=0, keepdims=True)
+
+    def backward(self, dout):
+        return dout - dout.mean(axis=0, keepdims=True)
+
+    def __repr__(self):
+        return "BatchCentre()"
+
+
+class BatchRoll(Module):
+    """A planted bug: a reshape gone wrong that shifts the rows by one, out_i = x_(i-1): each
+    output row depends on ANOTHER example's input only. Shapes: (N, D) -> (N, D)."""
+
+    def forward(self, x):
+        return np.roll(np.asarray(x, dtype=np.float64), 1, axis=0)
+
+    def backward(self, dout):
+        return np.roll(dout, -1, axis=0)
+
+    def __repr__(self):
+        return "BatchRoll()"
+
+
+def _mixer(kind, width):
+    return {"batchnorm": lambda: BatchNorm1d(width), "centre": BatchCentre, "roll": BatchRoll}[kind]()
+
+
+def _mixing_model(d, widths, mixer=None, at=None, dropout=None, seed=0, k=5):
+    """Linear/ReLU blocks d -> widths... -> k, with the layer ``mixer`` inserted so that it gets
+    index ``at`` (counted over the final list of layers), and optional dropout after the first
+    ReLU. Returns a factory of fresh models."""
+    def make():
+        g = np.random.default_rng(seed)
+        layers, fan_in = [], d
+        for i, w in enumerate(widths):
+            layers += [Linear(fan_in, w, rng=g), ReLU()]
+            if i == 0 and dropout:
+                layers.append(Dropout(dropout, rng=np.random.default_rng(seed + 1)))
+            fan_in = w
+        layers.append(Linear(fan_in, k, rng=g))
+        if mixer is not None:          # the mixer gets the width of the last Linear before it
+            layers.insert(at, _mixer(mixer, _width_at(layers, at - 1, d)))
+        return Sequential(*layers)
+    return make
+
+
+def _width_at(layers, i, d):
+    """The width of the activation after layers[:i + 1] (d, the input's, if no Linear)."""
+    for layer in reversed(layers[: i + 1]):
+        if isinstance(layer, Linear):
+            return layer.out_features
+    return d
+
+
+class _MixingCase:
+    def __init__(self, what, make_model, X, mode):
+        self.what, self.make_model, self.X, self.mode = what, make_model, X, mode
+
+    def model(self):
+        model = self.make_model()
+        model.train(self.mode == "training")
+        return model
+
+    def answer(self, mode=None):
+        """The index of the first layer that mixes, testing in ``mode`` (default: the case's)."""
+        from ..sanity import locate_batch_mixing
+        model = self.make_model()
+        model.train((mode or self.mode) == "training")
+        return locate_batch_mixing(model, self.X, examples=3, seed=0).first
+
+
+def _mixing_variants(cases):
+    """What find_mixing_layer returns under each reading of the task, case by case."""
+    out = {"correct": [], "eval": [], "train": [], "own": [], "plus one": [], "minus one": [],
+           "output": [], "last": [], "dropout": []}
+    for c in cases:
+        right, model = c.answer(), c.make_model()
+        n = len(model)
+        drops = [k for k, layer in enumerate(model) if isinstance(layer, Dropout)]
+        # two forward passes compared: a training-mode dropout draws a new mask and looks like mixing
+        if c.mode == "training" and drops and (right is None or drops[0] < right):
+            out["dropout"].append(drops[0])
+        else:
+            out["dropout"].append(right)
+        out["correct"].append(right)
+        out["eval"].append(c.answer("eval"))
+        out["train"].append(c.answer("training"))
+        out["own"].append(0)
+        out["plus one"].append(None if right is None else right + 1)
+        out["minus one"].append(None if right is None else right - 1)
+        out["output"].append(None)
+        out["last"].append(None if right is None else n - 1)
+    return out
+
+
+def mixing_setting(seed=None):
+    """The cases of check_find_mixing_layer: a list of _MixingCase. Public (16 examples of 8
+    features): an MLP with BatchNorm at index 1 in training mode; an MLP with a layer that
+    centres across the batch at index 3; an MLP with dropout that mixes nothing; a model whose
+    first layer (index 0) shifts the batch by one row; the BatchNorm MLP in eval mode. Hidden:
+    the same five kinds with other sizes, batch, mixing layers (BatchNorm, batch centring, a
+    row shift) and positions, drawn until every wrong reading gives its own answers."""
+    if seed is None:
+        g = np.random.default_rng(5)
+        X = g.standard_normal((16, 8))
+        cases = [
+            _MixingCase("an MLP with BatchNorm, in training mode", _mixing_model(8, (12,), "batchnorm", 1, seed=1),
+                        X, "training"),
+            _MixingCase("an MLP with a layer that centres each feature over the batch",
+                        _mixing_model(8, (12, 12), "centre", 3, seed=2), X, "training"),
+            _MixingCase("an MLP with dropout", _mixing_model(8, (12,), dropout=0.3, seed=3), X, "training"),
+            _MixingCase("a model whose first layer shifts the batch by one row",
+                        _mixing_model(8, (12,), "roll", 0, seed=4), X, "training"),
+            _MixingCase("the BatchNorm MLP in eval mode", _mixing_model(8, (12,), "batchnorm", 1, seed=1),
+                        X, "eval"),
+        ]
+        return cases
+    g = np.random.default_rng(seed)
+    while True:
+        d, n = int(g.integers(5, 13)), int(g.integers(8, 41))
+        X = g.standard_normal((n, d))
+        w = lambda: int(g.integers(6, 17))                             # noqa: E731
+        s = [int(v) for v in g.integers(10, 10_000, 4)]
+        depth = int(g.integers(1, 3))
+        bn_at = int(g.choice([1, 3])) if depth == 2 else 1
+        widths_bn = tuple(w() for _ in range(depth))
+        other = str(g.choice(["centre", "roll"]))
+        widths_mix = tuple(w() for _ in range(int(g.integers(2, 4))))
+        mix_at = int(g.integers(1, 2 * len(widths_mix) + 1))
+        first_kind = str(g.choice(["centre", "roll", "batchnorm"]))
+        cases = [
+            _MixingCase("an MLP with BatchNorm, in training mode",
+                        _mixing_model(d, widths_bn, "batchnorm", bn_at, seed=s[0]), X, "training"),
+            _MixingCase("an MLP with a layer that mixes the batch", _mixing_model(d, widths_mix, other, mix_at, seed=s[1]),
+                        X, "training"),
+            _MixingCase("an MLP with dropout", _mixing_model(d, (w(), w()), dropout=float(g.uniform(0.2, 0.5)), seed=s[2]),
+                        X, "training"),
+            _MixingCase("a model whose first layer mixes the batch", _mixing_model(d, (w(),), first_kind, 0, seed=s[3]),
+                        X, "training"),
+            _MixingCase("the BatchNorm MLP in eval mode",
+                        _mixing_model(d, widths_bn, "batchnorm", bn_at, seed=s[0]), X, "eval"),
+        ]
+        patterns = [tuple(v) for v in _mixing_variants(cases).values()]
+        if len(set(patterns)) == len(patterns):
+            return cases
+
+
+def mixing_case(i, seed=None):
+    """(model, X) of case i (from 1) of check_find_mixing_layer, the model in the case's mode:
+    what its hint's call uses."""
+    case = mixing_setting(seed)[i - 1]
+    return case.model(), case.X.copy()
+
+
+_MIXING_HINTS = {
+    "eval": "found no mixing layer (or a later one) in a model with BatchNorm in TRAINING mode. In "
+            "training mode BatchNorm normalizes with the mean and variance of the batch itself, so "
+            "each output depends on every input. Did you switch to eval mode (model.eval(), or a "
+            "helper that evaluates)? Test the model in the mode it is given",
+    "train": "reports a mixing layer in a model that was given in EVAL mode, where BatchNorm uses "
+             "its running statistics and treats each example on its own. Do not call model.train(): "
+             "test the model in the mode it is in",
+    "own": "reports the very first layer, in every model, also in one that treats examples "
+           "separately. The row of example i itself is of course nonzero in the input gradient: "
+           "look only at the rows j != i",
+    "plus one": "returns an index one too high. Layers are counted from 0: model[k] is the layer at "
+                "index k, and the prefix model[:k + 1] is the first one that contains it",
+    "minus one": "returns an index one too low. Layers are counted from 0, and the mixing layer is "
+                 "the LAST layer of the first prefix model[:k + 1] that fails: return that k",
+    "output": "never finds a mixing layer. The output (and the upstream gradient dout you build) is "
+              "zero outside row i by construction; the dependency shows in the gradient with "
+              "respect to the INPUT, the array that prefix.backward(dout) returns",
+    "last": "returns the index of the LAST layer whenever a model mixes. Test every prefix "
+            "model[:k + 1], k = 0, 1, ..., and return the first k that fails",
+    "dropout": "reports a Dropout layer as mixing the examples. In training mode every forward pass "
+               "draws a new mask, so two forward passes differ even though no example depends on "
+               "another. Make ONE forward pass and backpropagate from one row of the output",
+}
+
+
+def _flags(model):
+    return [m.training for m in model.modules()]
+
+
+@check()
+def check_find_mixing_layer(find_mixing_layer, *, seed=None):
+    """Check ``find_mixing_layer(model, X) -> index or None``: the index (from 0) of the first
+    layer of the Sequential ``model`` whose output for some example depends on another
+    example's input, tested in the model's current mode, or None if no layer mixes. Five fixed
+    cases (``mixing_case(i)``): BatchNorm at index 1 in training mode, a layer that centres
+    over the batch at index 3, a dropout MLP (no mixing), a row shift at index 0, and the
+    BatchNorm MLP in eval mode (no mixing). With a ``seed``: other sizes, batches, mixing
+    layers and positions.
+
+    Diagnoses: the test made in eval mode (BatchNorm in training mode missed) or in forced
+    training mode (BatchNorm in eval mode reported); example i's own row counted (every model
+    "mixes" at layer 0); an index one too high or one too low; never a mixing layer (the
+    output or the upstream gradient inspected instead of the input gradient); the last layer
+    returned (only the whole model tested); a training-mode Dropout reported (two forward
+    passes compared, each with its own mask); the model's mode changed; X changed in place;
+    return values that are not an int or None.
+    """
+    name = "find_mixing_layer"
+    cases = mixing_setting(seed)
+    arg = "" if seed is None else f", seed={seed}"
+    got = []
+    for i, case in enumerate(cases):
+        call = Call(f"{name}(model, X)", f"model, X = checks.practice.mixing_case({i + 1}{arg})")
+        model, X = case.model(), case.X.copy()
+        before = _flags(model)
+        result = find_mixing_layer(model, X)
+        if not np.array_equal(X, case.X):
+            fail(f"{name} changed X in place; the test only reads the batch", call)
+        if _flags(model) != before:
+            fail(f"{name} changed the model's mode (training/eval). The answer depends on the mode "
+                 f"(BatchNorm mixes only in training mode): test the model as it is given, and "
+                 f"leave it that way", call)
+        if result is not None and (isinstance(result, (bool, np.bool_))
+                                   or not isinstance(result, (int, np.integer))):
+            fail(f"{name} should return the index of a layer (an int) or None, got "
+                 f"{type(result).__name__} {result!r}", call)
+        got.append(None if result is None else int(result))
+    variants = _mixing_variants(cases)
+    want = variants.pop("correct")
+    if got != want:
+        wrong = [i for i, (a, b) in enumerate(zip(got, want)) if a != b]
+        call = Call(f"[{name}(*checks.practice.mixing_case(i{arg})) for i in range(1, {len(cases) + 1})]")
+        for variant, hint in _MIXING_HINTS.items():
+            if got == variants[variant]:
+                fail(f"{name} {hint}", call)
+        i = wrong[0]
+        one = Call(f"{name}(model, X)", f"model, X = checks.practice.mixing_case({i + 1}{arg})")
+        if want[i] is None:
+            fail(f"{name} returned {got[i]} for {cases[i].what}, where no layer mixes the examples: "
+                 f"every row j != i of the input gradient is exactly 0 there", one)
+        fail(f"{name} returned {got[i]} for {cases[i].what}: that is not the first layer whose "
+             f"prefix makes one example's output depend on another example's input", one)
+    passed("find_mixing_layer")

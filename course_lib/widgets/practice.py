@@ -29,6 +29,7 @@ from ..layers import Linear
 from ..losses import SoftmaxCrossEntropy
 from ..module import Sequential
 from ..optim import Adam
+from ..rng import seeds as course_seeds
 from ..search import LogUniform, Uniform
 from ..train import fit
 from ._common import one_blas_thread
@@ -37,13 +38,23 @@ EPOCHS, BATCH_SIZE, WIDTH = 8, 64, 100
 LOG_LRS = tuple(np.round(np.arange(-5.0, 0.001, 0.25), 2))   # log10 of the scanned rates
 LRS = tuple(float(10.0 ** e) for e in LOG_LRS)                # 1e-5 ... 1, 21 rates
 
-# the reading guide: verdict key -> (what the curve does, what it says about the rate, colour)
+# the reading guide: verdict key -> (what the curve does, what it says about the rate, colour),
+# in the order in which the verdicts appear along the learning-rate axis
 GUIDE = {
     "flat": ("flat or barely falling", "too low", "tab:blue"),
     "good": ("steady descent", "good", "tab:green"),
-    "plateau": ("fast drop, then plateau", "too high", "tab:orange"),
+    "spikes": ("fast drop, then spikes", "slightly too high", "goldenrod"),
+    "plateau": ("fast drop, then flat and high", "too high", "tab:orange"),
     "exploded": ("explodes", "too high", "tab:red"),
 }
+LINESTYLE = {"flat": ":", "good": "-", "spikes": "--", "plateau": "-.", "exploded": "-"}
+SHORT = {"flat": "too low", "good": "good", "spikes": "spikes", "plateau": "flat & high",
+         "exploded": "exploded"}
+
+
+def default_seed(seed=None):
+    """``seed`` if given, else the first seed of COURSE_SEED (``cl.seeds(1)[0]``)."""
+    return course_seeds(1)[0] if seed is None else seed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -67,13 +78,22 @@ def digits():
     return tuple(out)
 
 
-def make_mlp(widths=(WIDTH, WIDTH), rng=0, init="he_normal", activation=ReLU, last_scale=0.1):
+@lru_cache(maxsize=1)
+def training_mean():
+    """The mean training image that ``digits()`` subtracts (read-only). Shapes: (64,)."""
+    mean = Center().fit(load_digits().X_train).mean.copy()
+    mean.flags.writeable = False
+    return mean
+
+
+def make_mlp(widths=(WIDTH, WIDTH), rng=None, init="he_normal", activation=ReLU, last_scale=0.1):
     """A 64 -> widths... -> 10 MLP: Linear + activation per hidden layer, then a Linear.
 
     The output layer's weights are multiplied by ``last_scale`` so that the first logits are
-    small and the first loss is close to ln 10. Shapes: input (N, 64) -> logits (N, 10).
+    small and the first loss is close to ln 10. ``rng``: an int seed or a Generator for the
+    weights; None takes the first seed of COURSE_SEED. Shapes: input (N, 64) -> logits (N, 10).
     """
-    g = np.random.default_rng(rng)
+    g = np.random.default_rng(default_seed(rng)) if not isinstance(rng, np.random.Generator) else rng
     layers, fan_in = [], 64
     for w in widths:
         layers += [Linear(fan_in, w, init=init, rng=g), activation()]
@@ -92,17 +112,28 @@ def final_level(loss):
     return float(loss[-max(1, loss.size // 4):].mean())
 
 
-def read_scan(curves, min_drop=0.5, plateau_factor=3.0):
+def floor_level(loss, q=0.1):
+    """The level a run reaches between its spikes: the ``q`` quantile (default the 10th
+    percentile) of the per-step losses in the second half of the run. Shapes: loss (T,)."""
+    loss = np.asarray(loss, dtype=float)
+    return float(np.quantile(loss[loss.size // 2:], q))
+
+
+def read_scan(curves, min_drop=0.5, plateau_factor=3.0, floor_factor=3.0):
     """The reading guide as a rule, applied to a whole scan; returns dict lr -> GUIDE key.
 
     ``curves``: dict lr -> (loss (T,), exploded). A curve is "exploded" if the explosion
     guard stopped it; "flat" if its last quarter is still above (1 - min_drop) x its first
     loss (it has not even halved). Among the others the reference is the rate that ends
-    lowest (``final_level``); a HIGHER rate that ends more than ``plateau_factor`` x higher
-    than the reference fell fast and then stalled: "plateau". Everything else: "good".
-    Reading curves is a judgement; the thresholds make it explicit, not universal.
+    lowest (``final_level``); every other rate is "good" unless it is a HIGHER rate that ends
+    more than ``plateau_factor`` x higher than the reference. Such a rate fell fast and did
+    not stay down, for one of two reasons: if its floor (``floor_level``: the low losses it
+    reaches between jumps) is within ``floor_factor`` x the reference's floor, it can fit as
+    well but its spikes throw it back: "spikes" (an unstable run); otherwise it never gets
+    down there: "plateau". Reading curves is a judgement; the thresholds make it explicit,
+    not universal.
     """
-    verdicts, level = {}, {}
+    verdicts, level, floor = {}, {}, {}
     for lr, (loss, exploded) in curves.items():
         loss = np.asarray(loss, dtype=float)
         if exploded:
@@ -110,11 +141,14 @@ def read_scan(curves, min_drop=0.5, plateau_factor=3.0):
         elif final_level(loss) > (1.0 - min_drop) * loss[0]:
             verdicts[lr] = "flat"
         else:
-            level[lr] = final_level(loss)
+            level[lr], floor[lr] = final_level(loss), floor_level(loss)
     if level:
         ref = min(level, key=level.get)
         for lr, lev in level.items():
-            verdicts[lr] = "plateau" if lr > ref and lev > plateau_factor * level[ref] else "good"
+            if lr > ref and lev > plateau_factor * level[ref]:
+                verdicts[lr] = "spikes" if floor[lr] <= floor_factor * floor[ref] else "plateau"
+            else:
+                verdicts[lr] = "good"
     return {lr: verdicts[lr] for lr in curves}
 
 
@@ -170,13 +204,18 @@ def _readonly(a):
     return a
 
 
-@lru_cache(maxsize=None)
-def scan_run(lr, epochs=EPOCHS, seed=0):
+def scan_run(lr, epochs=EPOCHS, seed=None):
     """Train ``make_mlp(rng=seed)`` with Adam(lr) for ``epochs`` epochs (cached).
 
-    Mini-batches of 64 in an order seeded by ``seed``; update ratios recorded every 4 steps.
-    Same arguments -> the same ScanRun (its arrays are read-only; ``verdict`` is None).
+    Mini-batches of 64 in an order seeded by ``seed`` (None: the first seed of COURSE_SEED);
+    update ratios recorded every 4 steps. Same arguments -> the same ScanRun (its arrays are
+    read-only; ``verdict`` is None).
     """
+    return _scan_run(float(lr), int(epochs), int(default_seed(seed)))
+
+
+@lru_cache(maxsize=None)
+def _scan_run(lr, epochs, seed):
     X, y, Xv, yv, _, _ = digits()
     model = make_mlp(rng=seed)
     # an exploding run overflows on purpose: the guard reports it, no warning needed
@@ -190,12 +229,52 @@ def scan_run(lr, epochs=EPOCHS, seed=0):
                    _readonly(hist.ratio_steps), hist.message, model.state_dict())
 
 
-def precompute(lrs=LRS, epochs=EPOCHS, seed=0):
+def precompute(lrs=LRS, epochs=EPOCHS, seed=None):
     """Train (and cache) every run of the scan and read it; returns dict lr -> ScanRun with
-    its ``verdict`` set by ``read_scan``."""
+    its ``verdict`` set by ``read_scan``. ``seed``: None takes the first seed of COURSE_SEED."""
+    seed = default_seed(seed)
     runs = {float(lr): scan_run(float(lr), epochs, seed) for lr in lrs}
     verdicts = read_scan({lr: (r.loss, r.exploded) for lr, r in runs.items()})
     return {lr: replace(r, verdict=verdicts[lr]) for lr, r in runs.items()}
+
+
+def scans(seeds, lrs=LRS, epochs=EPOCHS):
+    """The scan on several seeds (each its own initialization and batch order): dict seed ->
+    (dict lr -> ScanRun). Cached run by run, so the widget and the notebook share them."""
+    return {int(s): precompute(lrs, epochs, int(s)) for s in seeds}
+
+
+def scan_model(run, seed=None):
+    """The scan's network with the weights ``run`` (a ScanRun) ended with."""
+    net = make_mlp(rng=default_seed(seed))
+    net.load_state_dict(run.state)
+    return net
+
+
+def examples_of(runs):
+    """One rate per verdict of a scan: dict GUIDE key -> the middle rate (on the grid) that got
+    it; verdicts that do not occur are left out."""
+    out = {}
+    for key in GUIDE:
+        lrs = [lr for lr, r in runs.items() if r.verdict == key]
+        if lrs:
+            out[key] = lrs[len(lrs) // 2]
+    return out
+
+
+def scan_table(scans):
+    """The scan on several seeds as text: one line per rate, verdict and validation accuracy
+    per seed."""
+    seeds = list(scans)
+    lines = [f"{'lr':>8}  " + "".join(f"{'seed ' + str(s):<24}" for s in seeds)]
+    for lr in scans[seeds[0]]:
+        cells = []
+        for s in seeds:
+            r = scans[s][lr]
+            acc = "—" if r.val_acc is None else f"{r.val_acc:.3f}"
+            cells.append(f"{r.verdict:9} val {acc:<9}")
+        lines.append(f"{lr:8.2g}  " + "".join(f"{c:<24}" for c in cells))
+    return "\n".join(lines)
 
 
 def nearest_lr(value, lrs=LRS):
@@ -222,58 +301,86 @@ def smooth(loss, beta=0.9):
 # ---------------------------------------------------------------------------------------------
 # drawing the scan
 
-def _log_ticks(ax, axis="y"):
+def _log_ticks(ax, axis="y", ticks=(1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0)):
     # plain tick labels: mathtext (10^k) labels are slow to lay out
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-    ticks = [1e-3, 1e-2, 0.1, 1.0, 10.0]
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_locator(FixedLocator(ticks))
+    target.set_major_locator(FixedLocator(list(ticks)))
     target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     target.set_minor_locator(NullLocator())
 
 
-def draw_scan(runs, axes=None, ylim=(3e-3, 30.0)):
-    """The static scan figure: every run's smoothed loss coloured by its verdict (left) and the
-    validation accuracy after the scan against the rate (right). Returns the two axes."""
+def _seed_scans(runs):
+    """dict seed -> runs, from either that or one scan (dict lr -> ScanRun)."""
+    first = next(iter(runs.values()))
+    return runs if isinstance(first, dict) else {None: runs}
+
+
+def draw_scan(runs, axes=None, ylim=(1e-4, 30.0), cmap="viridis"):
+    """The static scan figure. Left: every run of the first seed's scan, its smoothed loss
+    coloured by log10(lr) (colour bar) with the verdict as the line style. Right: validation
+    accuracy after the scan against the rate, one line per seed, markers coloured by verdict
+    (x: stopped by the explosion guard). ``runs``: dict seed -> scan, or one scan (dict lr ->
+    ScanRun). Returns the two axes."""
     import matplotlib.pyplot as plt
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
     from matplotlib.lines import Line2D
 
+    by_seed = _seed_scans(runs)
+    first = next(iter(by_seed.values()))
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [1.4, 1]})
+        _, axes = plt.subplots(1, 2, figsize=(8.4, 4.0), gridspec_kw={"width_ratios": [1.45, 1]})
     ax, ax2 = axes
-    for lr, run in runs.items():
-        color = GUIDE[run.verdict][2]
+    logs = np.log10(list(first))
+    norm = Normalize(logs.min(), logs.max())
+    colors = plt.get_cmap(cmap)
+    for lr, run in first.items():
+        color = colors(norm(np.log10(lr)))
         if run.exploded:            # too short to average: the raw losses, clipped to the axes
-            top = min(run.loss[-1], ylim[1] * 0.9)
+            top = min(run.loss[-1], ylim[1] * 0.8)
             ax.plot([0, run.exploded_at], [run.loss[0], top], color=color, lw=1.2)
             ax.plot(run.exploded_at, top, "x", color=color, ms=7, mew=2)
             continue
-        ax.plot(*smooth(run.loss), color=color, lw=1.2, alpha=0.85)
-    ax.axhline(np.log(10), color="0.5", ls=":", lw=1)
+        ax.plot(*smooth(run.loss), color=color, lw=1.3, ls=LINESTYLE[run.verdict])
+    ax.axhline(np.log(10), color="0.5", ls=":", lw=0.8)
     ax.set_yscale("log")
     ax.set_ylim(*ylim)
     _log_ticks(ax)
     ax.set_xlabel("Adam step (mini-batch of 64)")
-    ax.set_ylabel("training loss (moving average, log scale)")
-    handles = [Line2D([], [], color=c, lw=2, label=f"{shape} → {meaning}")
-               for shape, meaning, c in GUIDE.values()]
-    ax.legend(handles=handles, fontsize=8, loc="lower left")
-    ax.set_title(f"{len(runs)} learning rates, {EPOCHS} epochs each", fontsize=10)
+    ax.set_ylabel("training loss (moving average)")
+    handles = [Line2D([], [], color="0.25", lw=1.5, ls=LINESTYLE[k],
+                      marker="x" if k == "exploded" else None, label=SHORT[k]) for k in GUIDE]
+    ax.legend(handles=handles, fontsize=8, loc="lower left", handlelength=2.4, framealpha=0.9,
+              title="line style = verdict", title_fontsize=8)
+    seed = next(iter(by_seed))
+    ax.set_title(f"{len(first)} rates, {EPOCHS} epochs each" + ("" if seed is None else f" (seed {seed})"),
+                 fontsize=10)
+    bar = ax.figure.colorbar(ScalarMappable(norm, colors), ax=ax, pad=0.02, fraction=0.05)
+    bar.set_label("log10(learning rate)", fontsize=9)
+    bar.ax.tick_params(labelsize=8)
 
-    lrs = np.array(list(runs))
-    for lr, run in runs.items():
-        color = GUIDE[run.verdict][2]
-        if run.val_acc is None:
-            ax2.plot(lr, 0.0, "x", color=color, ms=7, mew=2)
-        else:
-            ax2.plot(lr, run.val_acc, "o", color=color, ms=6)
+    for k, scan in enumerate(by_seed.values()):
+        lrs = np.array(list(scan))
+        acc = np.array([0.0 if r.val_acc is None else r.val_acc for r in scan.values()])
+        ax2.plot(lrs, acc, color="0.6" if k else "0.3", lw=0.8, zorder=1)
+        for lr, a, run in zip(lrs, acc, scan.values()):
+            c = GUIDE[run.verdict][2]
+            ax2.plot(lr, a, "x" if run.exploded else "o", color=c, ms=5.5 if k == 0 else 4,
+                     mew=1.5, alpha=1.0 if k == 0 else 0.6, zorder=2)
+    lrs = np.array(list(first))
     ax2.set_xscale("log")
     ax2.set_xlim(lrs.min() / 2, lrs.max() * 2)
     ax2.set_ylim(-0.03, 1.03)
-    ax2.set_xlabel("learning rate (log scale)")
+    ax2.set_xlabel("learning rate")
     ax2.set_ylabel(f"validation accuracy after {EPOCHS} epochs")
-    ax2.set_title("× = stopped by the explosion guard", fontsize=10)
+    n = len(by_seed)
+    ax2.set_title(f"{n} seed{'s' if n > 1 else ''} (first seed: large markers)", fontsize=10)
+    marks = [Line2D([], [], ls="", marker="x" if k == "exploded" else "o", color=c, mew=1.5, label=SHORT[k])
+             for k, (_, _, c) in GUIDE.items()]
+    ax2.legend(handles=marks, fontsize=8, loc="lower right", bbox_to_anchor=(0.9, 0.04), title="verdict",
+               title_fontsize=8)
     ax2.grid(alpha=0.3)
     return axes
 
@@ -294,7 +401,7 @@ class ScannerView:
         self.runs = runs
         self.fig = Figure(figsize=figsize, dpi=dpi)   # not registered with pyplot: never shown twice
         self.canvas = FigureCanvasAgg(self.fig)
-        ax1, ax2 = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.35, 1], "left": 0.07,
+        ax1, ax2 = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.35, 1], "left": 0.085,
                                                         "right": 0.985, "bottom": 0.14, "top": 0.84,
                                                         "wspace": 0.22})
         self.ax1, self.ax2 = ax1, ax2
@@ -305,7 +412,7 @@ class ScannerView:
         self.curve, = ax1.plot([], [], lw=2.4)
         self.cross, = ax1.plot([], [], "x", ms=10, mew=2.5)
         ax1.set_yscale("log")
-        ax1.set_ylim(3e-3, 30.0)
+        ax1.set_ylim(1e-4, 30.0)
         ax1.set_xlim(0, max(len(r.loss) for r in runs.values()))
         _log_ticks(ax1)
         ax1.set_xlabel("Adam step (mini-batch of 64)")
@@ -440,32 +547,35 @@ def toy_objective(x, y):
 TOY_SPACE = {"x": Uniform(0.0, 1.0), "y": Uniform(0.0, 1.0)}
 
 
-def draw_search(result, ax, title):
+def draw_search(result, ax, title, ylabel=True):
     """Points tried by a search in the unit square, with the two marginal objectives drawn
-    above (x, the important one) and to the right (y); each tried value is marked on them."""
+    above (x, the important one) and to the right (y, on the same scale); each tried value is
+    marked on them. Compact enough for three panels side by side."""
     xs, ys = np.array(result.values("x")), np.array(result.values("y"))
     t = np.linspace(0, 1, 300)
     gx, gy = np.meshgrid(t, t)
     ax.contourf(gx, gy, important(gx) + unimportant(gy), levels=12, cmap="Greens", alpha=0.7)
-    ax.plot(xs, ys, "o", color="k", ms=6)
+    ax.plot(xs, ys, "o", color="k", ms=5)
     best = result.best["params"]
-    ax.plot(best["x"], best["y"], "*", color="tab:red", ms=15)
-    ax.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.03), xlabel="x: important hyperparameter",
-           ylabel="y: unimportant hyperparameter")
-    top = ax.inset_axes([0.0, 1.04, 1.0, 0.32], sharex=ax)
+    ax.plot(best["x"], best["y"], "*", color="tab:red", ms=14)
+    ax.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.03), xlabel="x (important)")
+    if ylabel:
+        ax.set_ylabel("y (unimportant)")
+    top = ax.inset_axes([0.0, 1.04, 1.0, 0.3], sharex=ax)
     top.plot(t, important(t), color="tab:green")
-    top.plot(xs, important(xs), "o", color="k", ms=4)
-    top.set_title(f"{title}: {len(np.unique(np.round(xs, 9)))} distinct x values, "
-                  f"best {result.best['score']:.2f}", fontsize=10)
+    top.plot(xs, important(xs), "o", color="k", ms=3.5)
+    top.set_title(f"{title}\n{len(np.unique(np.round(xs, 9)))} distinct x, best {result.best['score']:.2f}",
+                  fontsize=9)
     top.set_yticks([])
-    top.set_ylabel("g(x)", fontsize=9)
+    if ylabel:
+        top.set_ylabel("g(x)", fontsize=9)
     top.tick_params(labelbottom=False)
-    right = ax.inset_axes([1.04, 0.0, 0.22, 1.0], sharey=ax)
+    right = ax.inset_axes([1.04, 0.0, 0.16, 1.0], sharey=ax)
     right.plot(unimportant(t), t, color="tab:green")
-    right.plot(unimportant(ys), ys, "o", color="k", ms=4)
+    right.plot(unimportant(ys), ys, "o", color="k", ms=3.5)
     right.set_xlim(0, 1.0)          # same scale as the top marginal: y barely matters
     right.set_xticks([])
-    right.set_xlabel("h(y), same\nscale as g", fontsize=8)
+    right.set_xlabel("h(y)", fontsize=9)
     right.tick_params(labelleft=False)
     return ax
 
