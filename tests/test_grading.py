@@ -296,7 +296,7 @@ def fallback(release, tmp_path_factory):
     from io import StringIO
     printed = StringIO()
     with redirect_stdout(printed):
-        tool.grade(subs, out, timeout=5, jobs=2, release=release, sandbox="none", interrupt_grace=1.0)
+        tool.grade(subs, out, timeout=10, jobs=2, release=release, sandbox="none", interrupt_grace=1.0)
     return printed.getvalue(), gc.read_csv_rows(out)
 
 
