@@ -237,18 +237,11 @@ assert not broken["beats"]                                      # the planted fa
 # object; each seed picks other examples and other upstream gradients.
 
 # %%
-mixing = {}
-for s in SEEDS:
-    net = px.recipe_net(s)
-    mlp = cl.diagnostics.batch_independence(pr.make_mlp(rng=s), X_train[:32], seed=s)
-    train = cl.diagnostics.batch_independence(net, X_train[:32], seed=s)
-    where = cl.diagnostics.locate_batch_mixing(net, X_train[:32], seed=s)
-    rel = [cl.diagnostics.batch_independence(net, X_train[:n], seed=s).max_rel for n in (8, 32, 128)]
-    net.eval()
-    mixing[s] = dict(mlp=mlp, train=train, eval=cl.diagnostics.batch_independence(net, X_train[:32], seed=s),
-                     where=where, rel=rel)
-    assert mlp and not train and mixing[s]["eval"]             # MLP passes; BN fails in training, passes in eval
-    assert where.first == 1 and isinstance(where.layer, cl.BatchNorm1d)   # ... and the culprit is named
+mixing = {s: px.mixing_report(s, X_train) for s in SEEDS}     # the MLP, the recipe net in training and eval mode
+for s, m in mixing.items():
+    assert m["mlp"] and not m["train"] and m["eval"]           # MLP passes; BN fails in training, passes in eval
+    assert m["where"].first == 1 and isinstance(m["where"].layer, cl.BatchNorm1d)   # ... and the culprit is named
+    rel = m["rel"]
     assert rel[0] > rel[1] > rel[2] and rel[0] / rel[2] > 4    # BN's mixing shrinks as the batch grows
 print(mixing[S0]["mlp"], mixing[S0]["train"], mixing[S0]["eval"], sep="\n")
 print(mixing[S0]["where"])
@@ -391,17 +384,7 @@ assert sum(any("initialization" in h for h in cliff[s]["small"][1]) for s in SEE
 
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 3.4))
-for name, color in (("small", "tab:purple"), ("He", "tab:green")):
-    for k, s in enumerate(SEEDS):
-        ax.plot(*pr.smooth(cliff[s][name][0]), color=color, lw=1.6, alpha=1.0 if k == 0 else 0.45,
-                label=(f"init {'N(0, 0.1²)' if name == 'small' else 'He'} (3 seeds)") if k == 0 else None)
-q = len(cliff[S0]["He"][0]) // 4
-ax.axvspan(0, q, color="0.92", zorder=0, label="first quarter of the run")
-ax.axhline(np.log(10), color="0.5", ls=":", lw=1)
-ax.set(xlabel="SGD step", ylabel="training loss (moving average)", ylim=(0, 2.6))
-ax.set_title("6 ReLU layers, same rate: flat then a cliff (small init) vs a descent from the start (He)",
-             fontsize=10)
-ax.legend(fontsize=8)
+px.draw_cliff(cliff, ax)
 fig.tight_layout()
 plt.show()
 
@@ -448,16 +431,7 @@ for s in SEEDS:
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4), sharey=True)
-for ax, key, title in ((axes[0], "over", "100-100 net, 100 examples\nbig gap → regularize more"),
-                       (axes[1], "under", "1-unit net, all 1,079 examples\nno gap, both low → add capacity")):
-    epochs = np.arange(1, 61)
-    cl.plots.plot_seeds(epochs, [reg[s][key].train_acc for s in SEEDS], ax=ax, marker="", label="train")
-    cl.plots.plot_seeds(epochs, [reg[s][key].val_acc for s in SEEDS], ax=ax, marker="", label="validation")
-    ax.set_xlabel("epoch")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="center right")
-axes[0].set_ylabel("accuracy")
-axes[0].set_ylim(0, 1.02)
+px.draw_regimes(reg, axes)
 fig.tight_layout()
 plt.show()
 
@@ -518,13 +492,8 @@ for hint in cl.diagnostics.hints(cl.History(), cl.diagnostics.layer_stats(pr.sca
 # scale and with $\mathcal N(0, 1)$ weights (notebook 02's classic), on each seed:
 
 # %%
-def normal_1(fan_in, fan_out, rng):
-    return cl.init.normal(fan_in, fan_out, rng=rng, std=1.0)
-
-
-tanh_stats = {(name, s): cl.diagnostics.layer_stats(pr.make_mlp(widths=(100,) * 5, rng=s, init=init,
-                                                                activation=cl.Tanh), X_train, loss_fn, y_train)
-              for name, init in (("Xavier", "xavier_normal"), ("N(0, 1)", normal_1)) for s in SEEDS}
+tanh_stats = {(name, s): cl.diagnostics.layer_stats(px.tanh_net(name, s), X_train, loss_fn, y_train)
+              for name in px.TANH_INITS for s in SEEDS}          # five tanh layers of 100, at initialization
 print("init N(0, 1), seed", S0, tanh_stats["N(0, 1)", S0], sep="\n")
 for s in SEEDS:
     sat_ok, sat_sick = (tanh_stats[k, s].column("saturated") for k in ("Xavier", "N(0, 1)"))
@@ -539,27 +508,7 @@ for s in SEEDS:
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(8.4, 3.2), gridspec_kw={"width_ratios": [1.2, 1, 1]})
-for name, color in (("Xavier", "tab:green"), ("N(0, 1)", "tab:red")):
-    net = pr.make_mlp(widths=(100,) * 5, rng=S0, init="xavier_normal" if name == "Xavier" else normal_1,
-                      activation=cl.Tanh)
-    outputs, _ = cl.diagnostics.trace(net, X_train)
-    acts = np.concatenate([o.ravel() for layer, o in zip(net.layers, outputs) if isinstance(layer, cl.Tanh)][1:])
-    axes[0].hist(acts, bins=50, range=(-1, 1), density=True, histtype="step", lw=1.8, color=color,
-                 label=f"init {name}")
-    layers = np.arange(1, 6)
-    for k, s in enumerate(SEEDS):
-        st = tanh_stats[name, s]
-        axes[1].plot(layers, st.column("std"), "o-", color=color, ms=3, lw=1, alpha=1 if k == 0 else 0.4)
-        axes[2].plot(layers, 100 * st.column("saturated"), "o-", color=color, ms=3, lw=1,
-                     alpha=1 if k == 0 else 0.4, label=name if k == 0 else None)
-axes[0].set(xlabel="tanh output, layers 2-5", ylabel="density", yscale="log")
-axes[0].legend(fontsize=8, loc="lower center")
-axes[0].set_title("activations: bell vs pile-up at ±1", fontsize=10)
-axes[1].set(xlabel="tanh layer", ylabel="std of the output", xticks=layers, ylim=(0, 1.05))
-axes[1].set_title("std per layer (3 seeds)", fontsize=10)
-axes[2].set(xlabel="tanh layer", ylabel="saturated units (%)", xticks=layers, ylim=(-3, 103))
-axes[2].set_title("saturated % per layer", fontsize=10)
-axes[2].legend(fontsize=8, loc="center right")
+px.draw_saturation(tanh_stats, X_train, axes)
 fig.tight_layout()
 plt.show()
 
@@ -613,24 +562,7 @@ print(f"pixels that are 0 in every training digit: {list(const)} (corners and th
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
-cl.plots.plot_update_ratios(runs[lr_good], ax=axes[0], title=f"per layer, lr = {lr_good:.3g} (seed {S0})")
-axes[0].set_ylim(-4.5, -0.5)
-axes[0].title.set_fontsize(10)
-axes[0].legend(fontsize=8, ncol=2, loc="upper right")
-for k, (s, scan) in enumerate(scans.items()):
-    ok = [lr for lr, r in scan.items() if not r.exploded]
-    axes[1].plot(ok, [scan[lr].median_ratio() for lr in ok], color="0.6", lw=0.8, zorder=1)
-    for lr in ok:
-        axes[1].plot(lr, scan[lr].median_ratio(), "o", color=pr.GUIDE[scan[lr].verdict][2], ms=4,
-                     alpha=1 if k == 0 else 0.6, zorder=2)
-best_run = max((lr for lr, r in runs.items() if not r.exploded), key=lambda lr: runs[lr].val_acc)
-axes[1].plot(best_run, runs[best_run].median_ratio(), "*", color="tab:red", ms=14, mec="k", mew=0.5,
-             label=f"best validation accuracy (seed {S0})", zorder=3)
-axes[1].axhspan(1e-4, 1e-2, color="tab:green", alpha=0.08, label="1e-3 within a factor of 10")
-axes[1].axhline(1e-3, color="k", ls="--", lw=1)
-axes[1].set(xscale="log", yscale="log", xlabel="learning rate", ylabel="median ‖ΔW‖ / ‖W‖ (hidden W)")
-axes[1].set_title("completed runs, 3 seeds, colour = verdict", fontsize=10)
-axes[1].legend(fontsize=8, loc="upper left")
+px.draw_ratios(scans, axes, lr=lr_good)
 fig.tight_layout()
 plt.show()
 
@@ -910,29 +842,8 @@ print(low, "| at the edge:", low.at_edge(low_space))
 assert low.at_edge(low_space) == ["lr"]
 
 # %%
-from matplotlib.colors import LogNorm
-
 fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.6), sharey=True)
-coarse, fine, fine_space = first_search["coarse"], first_search["fine"], first_search["fine_space"]
-for ax, name, other in ((axes[0], "lr", "lam"), (axes[1], "lam", "lr")):
-    ax.axvspan(fine_space[name].low, fine_space[name].high, color="tab:blue", alpha=0.08)
-    norm = LogNorm(1e-6, 1.0)
-    ax.scatter(coarse.values(name), coarse.scores(), c=coarse.values(other), cmap="viridis", norm=norm,
-               marker="s", s=26)
-    points = ax.scatter(fine.values(name), fine.scores(), c=fine.values(other), cmap="viridis", norm=norm,
-                        marker="o", s=26, edgecolors="k", linewidths=0.5)
-    ax.plot(fine.best["params"][name], fine.best["score"], "*", color="tab:red", ms=13)
-    ax.set(xscale="log", xlabel="learning rate" if name == "lr" else "L2 strength λ")
-    bar = fig.colorbar(points, ax=ax, pad=0.02)
-    bar.set_label("λ" if other == "lam" else "learning rate", fontsize=9)
-axes[0].set(ylabel="validation accuracy (3 epochs)", ylim=(0, 1.02))
-from matplotlib.lines import Line2D
-keys = [Line2D([], [], ls="", marker="s", color="0.5", label="coarse trial"),
-        Line2D([], [], ls="", marker="o", color="0.5", mec="k", label="fine trial"),
-        Line2D([], [], ls="", marker="*", color="tab:red", ms=12, label="best"),
-        plt.Rectangle((0, 0), 1, 1, color="tab:blue", alpha=0.15, label="fine range")]
-fig.legend(handles=keys, loc="upper center", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.93))
-fig.suptitle(f"coarse → fine, same budget (seed {S0}); colour = the other hyperparameter", fontsize=10)
+px.draw_coarse_fine(first_search, fig, axes, seed=S0)
 fig.tight_layout(rect=(0, 0, 1, 0.88))
 plt.show()
 
@@ -1145,16 +1056,7 @@ for hint in cl.diagnostics.hints(hist, stats):
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(8.4, 3.2))
-cl.plots.plot_curves(hist, axes=axes[:2])
-axes[0].set_yscale("log")
-for ax in axes[:2]:
-    ax.axvline(hist.best_epoch + 1, color="tab:red", ls=":", lw=1.2, label="restored best epoch")
-    ax.legend(fontsize=8)
-cl.plots.plot_update_ratios(hist, ax=axes[2], title="update-to-weight ratios")
-axes[2].title.set_fontsize(10)
-axes[2].set_ylim(-6, 0)
-axes[2].legend(fontsize=7, loc="lower left")
-fig.suptitle(f"{final_step}: Adam lr {abl.chosen[final_step]:g}, early stopping (seed {S0})", fontsize=10)
+px.draw_final(hist, axes, title=f"{final_step}: Adam lr {abl.chosen[final_step]:g}, early stopping (seed {S0})")
 fig.tight_layout()
 plt.show()
 

@@ -349,3 +349,36 @@ def test_ablation_tunes_the_rate_per_step_and_widens_at_an_edge():
     assert len(h.lr) == h.steps and h.lr[0] < h.lr[20]               # warm-up: the rate starts low
     h, _ = px.recipe_run(px.RECIPE_STEPS[0], 30.0, 0, epochs=2)      # an exploding run scores inf
     assert h.exploded and px._best_val_loss(h) == float("inf")
+
+
+def test_the_notebook_figures_draw_from_small_runs(runs):
+    X, y, *_ = pr.digits()
+    fig, ax = plt.subplots()
+    px.draw_cliff({1: px.init_cliff(1, epochs=1)}, ax)
+    assert len(ax.get_lines()) == 3                                     # two inits and the ln 10 line
+    fig, axes = plt.subplots(1, 2)
+    px.draw_regimes({1: px.regimes(1, epochs=2)}, axes)
+    assert "no gap" in axes[1].get_title()
+    stats = {(name, 0): cl.diagnostics.layer_stats(px.tanh_net(name, 0, depth=2), X,
+                                                   cl.SoftmaxCrossEntropy(), y) for name in px.TANH_INITS}
+    fig, axes = plt.subplots(1, 3)
+    px.draw_saturation(stats, X, axes)
+    assert list(axes[1].get_xticks()) == [1, 2]
+    fig, axes = plt.subplots(1, 2)
+    px.draw_ratios({0: runs}, axes)
+    assert any(line.get_marker() == "*" for line in axes[1].get_lines())
+    fig, axes = plt.subplots(1, 2)
+    px.draw_coarse_fine(px.coarse_to_fine(0, trials=3, top=2, epochs=1, confirm_epochs=1, confirm_seeds=1),
+                        fig, axes, seed=0)
+    assert len(fig.axes) == 4                                           # two panels, two colour bars
+    h, _ = px.recipe_run(px.RECIPE_STEPS[1], 3e-3, 0, epochs=2)
+    fig, axes = plt.subplots(1, 3)
+    px.draw_final(h, axes, title="t")
+    assert axes[0].get_yscale() == "log"
+
+
+def test_mixing_report_on_the_recipe_network():
+    X, *_ = pr.digits()
+    m = px.mixing_report(0, X)
+    assert m["mlp"] and not m["train"] and m["eval"] and m["where"].first == 1
+    assert m["rel"][0] > m["rel"][1] > m["rel"][2]

@@ -597,3 +597,190 @@ def draw_isolation(abl, axes):
     ax2.set_title(f"{len(abl.seeds)} seeds: own rate (filled), lr {shared:g} (hollow)", fontsize=10)
     ax2.grid(axis="y", alpha=0.3)
     return axes
+
+
+# ---------------------------------------------------------------------------------------------
+# the notebook's other figures and small reports
+
+def mixing_report(seed, X, sizes=(8, 32, 128)):
+    """Batch independence on one seed (its examples and upstream gradients): the scan's MLP,
+    the recipe network in training mode, located, and in eval mode, and BatchNorm's relative
+    cross-example gradient for batches of ``sizes`` (the first rows of X). Returns a dict."""
+    from ..sanity import batch_independence, locate_batch_mixing
+
+    net = recipe_net(seed)
+    out = {"mlp": batch_independence(make_mlp(rng=seed), X[:32], seed=seed),
+           "train": batch_independence(net, X[:32], seed=seed),
+           "where": locate_batch_mixing(net, X[:32], seed=seed),
+           "rel": [batch_independence(net, X[:n], seed=seed).max_rel for n in sizes]}
+    net.eval()
+    out["eval"] = batch_independence(net, X[:32], seed=seed)
+    return out
+
+
+def draw_cliff(cliff, ax):
+    """The smoothed losses of ``init_cliff`` (dict seed -> its result) for both inits, every
+    seed (the first bold), with the first quarter of the run shaded."""
+    from .practice import smooth
+
+    for name, color, label in (("small", "tab:purple", "N(0, 0.1²)"), ("He", "tab:green", "He")):
+        for k, result in enumerate(cliff.values()):
+            ax.plot(*smooth(result[name][0]), color=color, lw=1.6, alpha=1.0 if k == 0 else 0.45,
+                    label=f"init {label} ({len(cliff)} seeds)" if k == 0 else None)
+    q = len(next(iter(cliff.values()))["He"][0]) // 4
+    ax.axvspan(0, q, color="0.92", zorder=0, label="first quarter of the run")
+    ax.axhline(np.log(10), color="0.5", ls=":", lw=1)
+    ax.set(xlabel="SGD step", ylabel="training loss (moving average)", ylim=(0, 2.6))
+    ax.set_title("6 ReLU layers, same rate: flat then a cliff (small init) vs a descent from the start (He)",
+                 fontsize=10)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def draw_regimes(reg, axes):
+    """Train and validation accuracy per epoch of ``regimes`` (dict seed -> its result), per
+    seed with the mean, the overfitting case left and the underfitting one right."""
+    from ..plots import plot_seeds
+
+    titles = {"over": "100-100 net, 100 examples\nbig gap → regularize more",
+              "under": "1-unit net, all training examples\nno gap, both low → add capacity"}
+    for ax, key in zip(axes, ("over", "under")):
+        hists = [r[key] for r in reg.values()]
+        epochs = np.arange(1, hists[0].epochs + 1)
+        plot_seeds(epochs, [h.train_acc for h in hists], ax=ax, marker="", label="train")
+        plot_seeds(epochs, [h.val_acc for h in hists], ax=ax, marker="", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_title(titles[key], fontsize=10)
+        ax.legend(fontsize=8, loc="center right")
+    axes[0].set_ylabel("accuracy")
+    axes[0].set_ylim(0, 1.02)
+    return axes
+
+
+def _normal_1(fan_in, fan_out, rng):
+    from ..init import normal
+    return normal(fan_in, fan_out, rng=rng, std=1.0)
+
+
+TANH_INITS = {"Xavier": "xavier_normal", "N(0, 1)": _normal_1}
+
+
+def tanh_net(name, seed, depth=5, width=100):
+    """A deep tanh MLP (``depth`` layers of ``width``) initialized with TANH_INITS[name]."""
+    from ..activations import Tanh
+    return make_mlp(widths=(width,) * depth, rng=seed, init=TANH_INITS[name], activation=Tanh)
+
+
+def draw_saturation(stats, X, axes):
+    """Three panels for the tanh networks: the activations of layers 2 onwards (first seed's
+    nets, both inits, log density), the std per layer and the saturated share per layer
+    (every seed; the first bold). ``stats``: dict (init name, seed) -> LayerStats."""
+    from ..activations import Tanh
+    from ..diagnostics import trace
+
+    seeds = sorted({s for _, s in stats}, key=[s for _, s in stats].index)
+    colors = {"Xavier": "tab:green", "N(0, 1)": "tab:red"}
+    layers = None
+    for name, color in colors.items():
+        net = tanh_net(name, seeds[0], depth=len(stats[name, seeds[0]]))
+        outputs, _ = trace(net, X)
+        acts = [o.ravel() for layer, o in zip(net.layers, outputs) if isinstance(layer, Tanh)]
+        axes[0].hist(np.concatenate(acts[1:]), bins=50, range=(-1, 1), density=True, histtype="step",
+                     lw=1.8, color=color, label=f"init {name}")
+        layers = np.arange(1, len(acts) + 1)
+        for k, s in enumerate(seeds):
+            st = stats[name, s]
+            alpha = 1 if k == 0 else 0.4
+            axes[1].plot(layers, st.column("std"), "o-", color=color, ms=3, lw=1, alpha=alpha)
+            axes[2].plot(layers, 100 * st.column("saturated"), "o-", color=color, ms=3, lw=1, alpha=alpha,
+                         label=name if k == 0 else None)
+    axes[0].set(xlabel="tanh output, layers 2 on", ylabel="density", yscale="log")
+    axes[0].legend(fontsize=8, loc="lower center")
+    axes[0].set_title("activations: bell vs pile-up at ±1", fontsize=10)
+    axes[1].set(xlabel="tanh layer", ylabel="std of the output", xticks=layers, ylim=(0, 1.05))
+    axes[1].set_title(f"std per layer ({len(seeds)} seeds)", fontsize=10)
+    axes[2].set(xlabel="tanh layer", ylabel="saturated units (%)", xticks=layers, ylim=(-3, 103))
+    axes[2].set_title("saturated % per layer", fontsize=10)
+    axes[2].legend(fontsize=8, loc="center right")
+    return axes
+
+
+def draw_ratios(scans, axes, lr=10 ** -2.5):
+    """Left: the update ratios per layer of the first seed's run at (the grid rate nearest)
+    ``lr``. Right: the median ratio of every completed run against its rate, every seed,
+    coloured by verdict, with the first seed's best validation accuracy starred."""
+    from ..plots import plot_update_ratios
+    from .practice import GUIDE, nearest_lr
+
+    seed, runs = next(iter(scans.items()))
+    good = nearest_lr(lr, tuple(runs))
+    plot_update_ratios(runs[good], ax=axes[0], title=f"per layer, lr = {good:.3g} (seed {seed})")
+    axes[0].set_ylim(-4.5, -0.5)
+    axes[0].title.set_fontsize(10)
+    axes[0].legend(fontsize=8, ncol=2, loc="upper right")
+    for k, scan in enumerate(scans.values()):
+        ok = [r for r, run in scan.items() if not run.exploded]
+        axes[1].plot(ok, [scan[r].median_ratio() for r in ok], color="0.6", lw=0.8, zorder=1)
+        for r in ok:
+            axes[1].plot(r, scan[r].median_ratio(), "o", color=GUIDE[scan[r].verdict][2], ms=4,
+                         alpha=1 if k == 0 else 0.6, zorder=2)
+    best = max((r for r, run in runs.items() if not run.exploded), key=lambda r: runs[r].val_acc)
+    axes[1].plot(best, runs[best].median_ratio(), "*", color="tab:red", ms=14, mec="k", mew=0.5,
+                 label=f"best validation accuracy (seed {seed})", zorder=3)
+    axes[1].axhspan(1e-4, 1e-2, color="tab:green", alpha=0.08, label="1e-3 within a factor of 10")
+    axes[1].axhline(1e-3, color="k", ls="--", lw=1)
+    axes[1].set(xscale="log", yscale="log", xlabel="learning rate", ylabel="median ‖ΔW‖ / ‖W‖ (hidden W)")
+    axes[1].set_title(f"completed runs, {len(scans)} seeds, colour = verdict", fontsize=10)
+    axes[1].legend(fontsize=8, loc="upper left")
+    return axes
+
+
+def draw_coarse_fine(search, fig, axes, seed=None):
+    """The two stages of ``coarse_to_fine`` against each hyperparameter, coloured by the other
+    one (log colour bar): coarse trials as squares, fine ones as circles, the best as a star,
+    the fine range shaded."""
+    from matplotlib.colors import LogNorm
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Rectangle
+
+    coarse, fine, space = search["coarse"], search["fine"], search["fine_space"]
+    norm = LogNorm(1e-6, 1.0)
+    for ax, name, other in ((axes[0], "lr", "lam"), (axes[1], "lam", "lr")):
+        ax.axvspan(space[name].low, space[name].high, color="tab:blue", alpha=0.08)
+        ax.scatter(coarse.values(name), coarse.scores(), c=coarse.values(other), cmap="viridis",
+                   norm=norm, marker="s", s=26)
+        points = ax.scatter(fine.values(name), fine.scores(), c=fine.values(other), cmap="viridis",
+                            norm=norm, marker="o", s=26, edgecolors="k", linewidths=0.5)
+        ax.plot(fine.best["params"][name], fine.best["score"], "*", color="tab:red", ms=13)
+        ax.set(xscale="log", xlabel="learning rate" if name == "lr" else "L2 strength λ")
+        bar = fig.colorbar(points, ax=ax, pad=0.02)
+        bar.set_label("λ" if other == "lam" else "learning rate", fontsize=9)
+    axes[0].set(ylabel="validation accuracy (3 epochs)", ylim=(0, 1.02))
+    keys = [Line2D([], [], ls="", marker="s", color="0.5", label="coarse trial"),
+            Line2D([], [], ls="", marker="o", color="0.5", mec="k", label="fine trial"),
+            Line2D([], [], ls="", marker="*", color="tab:red", ms=12, label="best"),
+            Rectangle((0, 0), 1, 1, color="tab:blue", alpha=0.15, label="fine range")]
+    fig.legend(handles=keys, loc="upper center", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.93))
+    fig.suptitle("coarse → fine, same budget" + ("" if seed is None else f" (seed {seed})")
+                 + "; colour = the other hyperparameter", fontsize=10)
+    return axes
+
+
+def draw_final(hist, axes, title=None):
+    """The final run: loss (log) and accuracy per epoch with the restored best epoch marked,
+    and the update-to-weight ratios per layer."""
+    from ..plots import plot_curves, plot_update_ratios
+
+    plot_curves(hist, axes=axes[:2])
+    axes[0].set_yscale("log")
+    if hist.best_epoch is not None:
+        for ax in axes[:2]:
+            ax.axvline(hist.best_epoch + 1, color="tab:red", ls=":", lw=1.2, label="restored best epoch")
+            ax.legend(fontsize=8)
+    plot_update_ratios(hist, ax=axes[2], title="update-to-weight ratios")
+    axes[2].title.set_fontsize(10)
+    axes[2].set_ylim(-6, 0)
+    axes[2].legend(fontsize=7, loc="lower left")
+    if title:
+        axes[0].figure.suptitle(title, fontsize=10)
+    return axes
