@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -457,7 +458,9 @@ def test_killing_the_grader_leaves_nothing_running_and_the_run_resumes(tmp_path)
     left = [pid for uid in uids for pid in sandbox_mod._uid_pids(uid)]
     assert left == [], "sandboxes outlived the killed grader"
     assert not out.exists()          # the CSVs come at the end
+    stale = list(Path("/tmp").glob(f"cg-{proc.pid}-*"))
     again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert stale and not any(p.exists() for p in stale), "the next run removes a killed grader's folders"
     assert again.returncode == 0, again.stdout + again.stderr
     assert "resuming" in again.stdout
     for path, stamp in stamps.items():

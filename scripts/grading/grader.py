@@ -157,7 +157,8 @@ def grade(submissions, out_csv="grades.csv", timeout=60, jobs=None, release=None
     if jobs > SLOTS:
         sys.exit(f"grade: --jobs {jobs} is more than {SLOTS}")
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
-    from .sandbox import bwrap_path
+    from .sandbox import bwrap_path, sweep_stale_job_dirs
+    sweep_stale_job_dirs()
     mode = sandbox if sandbox != "auto" else ("bwrap" if bwrap_path() else "none")
     warning = missing_protections(mode)
     if warning:

@@ -178,7 +178,7 @@ class Sandbox:
         # (matplotlib's font list, which would otherwise be rebuilt by every kernel)
         self.seed_files = [(str(h), rel) for h, rel in seed_files if os.path.isfile(h)]
         # short paths: IPC socket paths must stay under ~100 characters
-        self.job_dir = Path(tempfile.mkdtemp(prefix="cg-", dir=tmp_root or "/tmp"))
+        self.job_dir = Path(tempfile.mkdtemp(prefix=f"cg-{os.getpid()}-", dir=tmp_root or "/tmp"))
         os.chmod(self.job_dir, 0o711)
         self.run_dir = self.job_dir / "run"
         self.run_dir.mkdir(mode=0o755)
@@ -420,6 +420,28 @@ def _others_can_run_python():
                     return False
             except OSError:
                 return False
+    return True
+
+
+def sweep_stale_job_dirs(tmp_root=None):
+    """Remove the job folders of grader processes that no longer exist (killed with -9)."""
+    root = Path(tmp_root or "/tmp")
+    for path in root.glob("cg-*-*"):
+        try:
+            pid = int(path.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not _pid_exists(pid) and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _pid_exists(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
     return True
 
 
