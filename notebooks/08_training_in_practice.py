@@ -427,7 +427,7 @@ for s, pair in reg.items():
     assert gain < 0.1                                                           # training longer: a few points ...
     assert scans[s][pr.nearest_lr(10 ** -2.5)].val_acc > under.val_acc[-1] + 0.4  # ... capacity: 40+ points
 for s in SEEDS:
-    print(f"hints, seed {s}: {cl.diagnostics.hints(reg[s]['over'])[0][:60]} | {cl.diagnostics.hints(reg[s]['under'])[0][:60]}")
+    print(f"hints, seed {s}: " + " | ".join(cl.diagnostics.hints(reg[s][k])[0].split(" —")[0] for k in ("over", "under")))
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4), sharey=True)
@@ -494,7 +494,7 @@ for hint in cl.diagnostics.hints(cl.History(), cl.diagnostics.layer_stats(pr.sca
 # %%
 tanh_stats = {(name, s): cl.diagnostics.layer_stats(px.tanh_net(name, s), X_train, loss_fn, y_train)
               for name in px.TANH_INITS for s in SEEDS}          # five tanh layers of 100, at initialization
-print("init N(0, 1), seed", S0, tanh_stats["N(0, 1)", S0], sep="\n")
+print(f"init N(0, 1), seed {S0}:\n{tanh_stats['N(0, 1)', S0]}")
 for s in SEEDS:
     sat_ok, sat_sick = (tanh_stats[k, s].column("saturated") for k in ("Xavier", "N(0, 1)"))
     g_ok, g_sick = (tanh_stats[k, s].column("grad_std") for k in ("Xavier", "N(0, 1)"))
@@ -536,7 +536,7 @@ for s in SEEDS:
           f"change {corr[2]:+.3f}; size of the change {np.linalg.norm(W1 - W0) / np.linalg.norm(W0):.2f} x the init")
     assert abs(corr[0]) < 0.05 and corr[2] > 0.3 and corr[1] > corr[0] + 0.1   # the learned part is smooth
     assert np.array_equal(W1[const], W0[const])      # pixels that are 0 in every digit: weights never moved
-print(f"pixels that are 0 in every training digit: {list(const)} (corners and the left edge)")
+print(f"pixels that are 0 in every training digit: {[int(k) for k in const]} (corners and the left edge)")
 
 # %% [markdown]
 # What the pictures say: the trained filters are still mostly their random initialization, with
