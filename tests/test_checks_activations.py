@@ -483,18 +483,221 @@ def test_hidden_variants_let_the_students_errors_through():
 
 def test_every_activation_check_has_a_hidden_variant():
     for check in (checks.check_sigmoid, checks.check_sigmoid_grad, checks.check_leaky_relu,
-                  checks.check_elu, checks.check_dead_fraction):
+                  checks.check_elu, checks.check_dead_fraction, checks.check_first_dead_layer):
         assert check.hidden is True
 
 
 def test_the_notebook_solutions_pass_the_public_and_hidden_tests(capsys):
     from _notebook_solutions import solution_namespace
     ns = solution_namespace("01_activations", ["sigmoid", "sigmoid_grad", "leaky_relu", "elu",
-                                               "dead_fraction"])
+                                               "dead_fraction", "first_dead_layer"])
     for seed in [None] + HIDDEN_SEEDS + list(range(20)):
         checks.check_sigmoid(ns["sigmoid"], seed=seed)
         checks.check_sigmoid_grad(ns["sigmoid_grad"], seed=seed)
         checks.check_leaky_relu(ns["LeakyReLU"], seed=seed)
         checks.check_elu(ns["elu"], ns["elu_grad"], seed=seed)
         checks.check_dead_fraction(ns["dead_fraction"], seed=seed)
-    assert capsys.readouterr().out.count("✓") == 5 * (1 + len(HIDDEN_SEEDS) + 20)
+        checks.check_first_dead_layer(ns["first_dead_layer"], seed=seed)
+    assert capsys.readouterr().out.count("✓") == 6 * (1 + len(HIDDEN_SEEDS) + 20)
+
+
+# ------------------------------------------------- reading ActivationStats: first dead layer
+
+def first_dead_ok(stats, threshold):
+    best = None
+    for i in stats.layers:
+        hits = np.flatnonzero(np.asarray(stats.dead[i]) >= threshold)
+        if hits.size and (best is None or stats.steps[hits[0]] < best[1]):
+            best = (i, int(stats.steps[hits[0]]))
+    return best
+
+
+def _crossings(stats, threshold, which="dead", strict=False):
+    out = {}
+    for i in stats.layers:
+        v = np.asarray(getattr(stats, which)[i])
+        k = np.flatnonzero(v > threshold if strict else v >= threshold)
+        if k.size:
+            out[i] = int(k[0])
+    return out
+
+
+def fd_saturated(stats, threshold):
+    c = _crossings(stats, threshold, "saturated")
+    i = min(c, key=c.get)
+    return i, int(stats.steps[c[i]])
+
+
+def fd_argmax(stats, threshold):            # np.argmax of an all-False (or all-NaN) row is 0
+    ks = {i: int(np.argmax(np.asarray(stats.dead[i]) >= threshold)) for i in stats.layers}
+    i = min(stats.layers, key=lambda j: (ks[j], stats.layers.index(j)))
+    return i, int(stats.steps[ks[i]])
+
+
+def fd_argmax_no_none(stats, threshold):   # right when a layer reaches it, never None
+    best = first_dead_ok(stats, threshold)
+    return best if best is not None else (stats.layers[0], int(stats.steps[0]))
+
+
+def fd_record_index(stats, threshold):
+    c = _crossings(stats, threshold)
+    i = min(c, key=lambda j: (c[j], stats.layers.index(j)))
+    return i, c[i]
+
+
+def fd_strict(stats, threshold):
+    c = _crossings(stats, threshold, strict=True)
+    i = min(c, key=lambda j: (c[j], stats.layers.index(j)))
+    return i, int(stats.steps[c[i]])
+
+
+def fd_position(stats, threshold):
+    i, step = first_dead_ok(stats, threshold)
+    return stats.layers.index(i), step
+
+
+def fd_relu_position_1based(stats, threshold):
+    i, step = first_dead_ok(stats, threshold)
+    relu = [j for j in stats.layers if not np.all(np.isnan(stats.dead[j]))]
+    return relu.index(i) + 1, step
+
+
+def fd_latest(stats, threshold):
+    c = _crossings(stats, threshold)
+    i = max(c, key=c.get)
+    return i, int(stats.steps[c[i]])
+
+
+def fd_overwrite(stats, threshold):         # the loop keeps the last layer that reaches it
+    best = None
+    for i, k in _crossings(stats, threshold).items():
+        best = (i, int(stats.steps[k]))
+    return best
+
+
+def fd_first_in_order(stats, threshold):
+    i, k = next(iter(_crossings(stats, threshold).items()))
+    return i, int(stats.steps[k])
+
+
+def fd_whole_run(stats, threshold):         # the layer with the most dead units at the end
+    relu = [i for i in stats.layers if not np.all(np.isnan(stats.dead[i]))]
+    i = max(relu, key=lambda j: stats.dead[j][-1])
+    return i, int(stats.steps[-1])
+
+
+def fd_mean_over_run(stats, threshold):
+    relu = [i for i in stats.layers if not np.all(np.isnan(stats.dead[i]))]
+    i = max(relu, key=lambda j: np.mean(stats.dead[j]))
+    k = int(np.argmax(stats.dead[i]))
+    return i, int(stats.steps[k])
+
+
+def fd_always_none(stats, threshold):
+    return None
+
+
+def fd_in_place(stats, threshold):
+    for i in stats.layers:
+        stats.dead[i][np.isnan(stats.dead[i])] = 0.0
+    return first_dead_ok(stats, threshold)
+
+
+def fd_wrong_step(stats, threshold):
+    i, step = first_dead_ok(stats, threshold)
+    return i, step + 1
+
+
+FD_MISTAKES = [
+    (fd_saturated, "stats.saturated"),
+    (fd_argmax, "np.argmax"),
+    (fd_argmax_no_none, "healthy record.*np.argmax"),
+    (fd_record_index, "record index"),
+    (fd_strict, r"EXCEEDS the threshold \(>\)"),
+    (fd_position, "position"),
+    (fd_relu_position_1based, "position"),
+    (fd_latest, "LAST"),
+    (fd_overwrite, "overwrite"),
+    (fd_first_in_order, "first in TIME|in TIME"),
+    (fd_whole_run, "whole run"),
+    (fd_mean_over_run, "whole run"),
+    (fd_always_none, "returned None"),
+    (fd_in_place, "modifies the record"),
+    (fd_wrong_step, "right layer, but not the step"),
+]
+
+
+def test_first_dead_layer_passes_the_reference(capsys):
+    passes(capsys, checks.check_first_dead_layer, first_dead_ok, name="first_dead_layer")
+
+
+def test_first_dead_layer_reference_is_the_librarys():
+    from course_lib.widgets.activations_experiments import first_dead_layer
+    for seed in [None] + list(range(30)):
+        stats, threshold, healthy = activations.example_record(seed)
+        assert first_dead_layer(stats, threshold) == first_dead_ok(stats, threshold)
+        assert first_dead_layer(healthy, threshold) is None
+
+
+@pytest.mark.parametrize("wrong, match", FD_MISTAKES)
+def test_first_dead_layer_mistakes(wrong, match):
+    message = hint(checks.check_first_dead_layer, wrong, match=match)
+    stats, threshold, _ = activations.example_record()
+    layer, step = first_dead_ok(stats, threshold)
+    assert f"step {step}" not in message and f"layer {layer}" not in message
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS)
+@pytest.mark.parametrize("wrong, match", FD_MISTAKES)
+def test_hidden_first_dead_layer_catches_the_same_mistakes(seed, wrong, match):
+    hint(lambda f: checks.check_first_dead_layer(f, seed=seed), wrong, match=match)
+
+
+@pytest.mark.parametrize("seed", HIDDEN_SEEDS + list(range(20)))
+def test_first_dead_layer_hidden_reference_passes(capsys, seed):
+    checks.check_first_dead_layer(first_dead_ok, seed=seed)
+    assert "✓ first_dead_layer" in capsys.readouterr().out
+
+
+def test_hidden_records_vary():
+    shapes = {(tuple(s.layers), len(s), s.every, t) for s, t, _ in
+              (activations.example_record(seed) for seed in HIDDEN_SEEDS)}
+    assert len(shapes) == len(HIDDEN_SEEDS)
+
+
+def test_a_hard_coded_first_dead_layer_fails_the_hidden_test(capsys):
+    make = hard_coded(checks.check_first_dead_layer, first_dead_ok)
+    checks.check_first_dead_layer(make())
+    for seed in HIDDEN_SEEDS:
+        with pytest.raises(AssertionError):
+            checks.check_first_dead_layer(make(), seed=seed)
+
+
+def test_first_dead_layer_hidden_mode_messages_hold_no_inputs():
+    for wrong, _ in FD_MISTAKES:
+        with hidden_mode(), pytest.raises(AssertionError) as info:
+            checks.check_first_dead_layer(wrong, seed=7)
+        message = str(info.value)
+        assert "to reproduce" not in message and "example_record" not in message
+
+
+def test_first_dead_layer_lets_the_students_error_through():
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_first_dead_layer(raises_own_error)
+    with pytest.raises(ValueError, match="my own bug"):
+        checks.check_first_dead_layer(raises_own_error, seed=3)
+
+
+def test_first_dead_layer_works_on_a_real_activation_stats_record():
+    # the record of a real run has the attributes the exercise uses
+    import course_lib as cl
+    rng = np.random.default_rng(0)
+    model = cl.Sequential(cl.Linear(4, 8, rng=rng), cl.ReLU(), cl.Linear(8, 3, rng=rng))
+    stats = cl.diagnostics.ActivationStats(model, every=2)
+    X, y = rng.standard_normal((64, 4)), rng.integers(0, 3, 64)
+    model.layers[0].b.data[:] = -100.0          # every unit of layer 1 dead from the start
+    cl.fit(model, cl.SoftmaxCrossEntropy(), cl.SGD(model.parameters(), lr=0.1), X, y, epochs=2,
+           batch_size=16, rng=0, progress=False, ratio_every=0, callbacks=[stats])
+    assert first_dead_ok(stats, 0.5) == (1, 0)
+    from course_lib.widgets.activations_experiments import first_dead_layer
+    assert first_dead_layer(stats, 0.5) == (1, 0)

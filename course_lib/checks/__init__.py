@@ -8,6 +8,7 @@ importable from here: ``from course_lib import checks; checks.check_mse(mse)``.
 from .welcome import check_mse
 from .foundations import check_cross_entropy, check_initial_loss, check_softmax, check_standardize
 from .activations import check_dead_fraction, check_elu, check_leaky_relu, check_sigmoid, check_sigmoid_grad
+from .activations import check_first_dead_layer
 from .initialization import check_collapse_prediction, check_he, check_layer_stds, check_max_unit_difference, check_xavier
 from .backprop import check_bug_hunt, check_linear_backward, check_numerical_gradient, check_rel_error, check_sigmoid_net_grads
 from .batchnorm import (check_batch_dependence, check_batchnorm_backward, check_batchnorm_backward_staged,
@@ -21,6 +22,7 @@ from .practice import check_find_mixing_layer, check_first_loss, check_log_unifo
 __all__ = ["check_mse",
            "check_softmax", "check_cross_entropy", "check_initial_loss", "check_standardize",
            "check_sigmoid", "check_sigmoid_grad", "check_leaky_relu", "check_elu", "check_dead_fraction",
+           "check_first_dead_layer",
            "check_xavier", "check_he", "check_layer_stds", "check_collapse_prediction", "check_max_unit_difference",
            "check_linear_backward", "check_numerical_gradient", "check_rel_error", "check_sigmoid_net_grads", "check_bug_hunt",
            "check_batchnorm_forward", "check_batchnorm_backward", "check_batchnorm_backward_staged", "check_bn_identity",

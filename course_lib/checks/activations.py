@@ -1,11 +1,12 @@
 """Checks for exercises/01_activations.ipynb: a stable sigmoid and its derivative, a Leaky
-ReLU layer (forward and backward), ELU with its derivative, and a dead-unit counter.
+ReLU layer (forward and backward), ELU with its derivative, a dead-unit counter, and a reading
+of activation statistics recorded during training ("which layer died first?").
 
 Each check takes ``seed=None``: the public inputs its hints print, or, with an integer seed,
 other inputs of the same kind (the grader's hidden tests)."""
 import numpy as np
 
-from ._common import Call, as_array, check, check_shape, close, fail, fmt_array, passed
+from ._common import Call, as_array, check, check_shape, close, fail, fmt_array, passed, unpack
 from ._fp import call_recording_fp_warnings
 
 
@@ -486,3 +487,263 @@ def check_dead_fraction(dead_fraction, *, seed=None):
     if close(got, answers["alive"]):
         fail("Your dead_fraction returns the fraction of units that are NOT dead", call)
     fail("dead_fraction's result is not the fraction of columns that are 0 on every row", call)
+
+
+# ------------------------------------------------- reading ActivationStats: which layer died first?
+
+class StatsRecord:
+    """What ``cl.diagnostics.ActivationStats`` records, without the training run: the watched
+    layers' indices in the model (``layers``), the training step of each record (``steps``),
+    and per layer the per-batch dead share (``dead[i]``; NaN for non-ReLU layers) and the
+    saturated share (``saturated[i]``; NaN for non-tanh layers), one value per record. A
+    stand-in with the same attributes, for the exercise's checks."""
+
+    def __init__(self, names, steps, dead, saturated, every):
+        self.names = dict(names)
+        self.layers = list(self.names)
+        self.steps = np.asarray(steps, dtype=np.int64)
+        self.dead = {i: np.asarray(v, dtype=float) for i, v in dead.items()}
+        self.saturated = {i: np.asarray(v, dtype=float) for i, v in saturated.items()}
+        self.every = int(every)
+
+    def copy(self):
+        return StatsRecord(self.names, self.steps.copy(), {i: v.copy() for i, v in self.dead.items()},
+                           {i: v.copy() for i, v in self.saturated.items()}, self.every)
+
+    def __len__(self):
+        return len(self.steps)
+
+    def __repr__(self):
+        return (f"StatsRecord({len(self.layers)} layers {self.layers}, {len(self)} recorded steps, "
+                f"every {self.every})")
+
+
+def _rising(g, n, start, cross, value, units, threshold, after_max):
+    """A dead-share curve over n records: below ``threshold`` before record ``cross`` (rising
+    from ``start``), ``value`` at it, then between threshold and ``after_max`` (in steps of
+    1/units, non-decreasing); None for cross: never reaches it."""
+    def q(v):
+        return np.round(np.asarray(v) * units) / units
+    top = threshold - 1.0 / units
+    if cross is None:
+        return np.minimum(q(np.sort(g.uniform(0, top, n))), top)
+    before = q(np.sort(g.uniform(start, top, cross))) if cross else np.zeros(0)
+    lo = max(value, threshold)
+    rest = q(np.sort(g.uniform(lo, max(after_max, lo), n - cross - 1)))
+    return np.concatenate([np.minimum(before, top), [value], np.maximum(rest, value)])
+
+
+def _record(g, public):
+    """A record of a net with a tanh layer first and n_relu ReLU layers: per role (see
+    _dead_answers) a layer whose curve makes that mistake give its own answer; and a second,
+    healthy record of the same net in which no layer reaches the threshold."""
+    n_relu = 5 if public else int(g.integers(5, 7))
+    gap = 2 if public else int(g.choice([2, 3]))            # Linear + act, or Linear + BatchNorm + act
+    every = 5 if public else int(g.choice([2, 4, 5, 10]))
+    n_rec = 20 if public else int(g.integers(16, 26))
+    units = 64 if public else int(g.choice([32, 64, 100, 128]))
+    threshold = 0.5 if public else float(g.choice([0.25, 0.5, 0.75]))
+    tanh_i = 1
+    relu = [1 + gap * (j + 1) for j in range(n_relu)]
+    names = {tanh_i: f"{tanh_i}: Tanh()"}
+    names.update({i: f"{i}: ReLU()" for i in relu})
+    steps = every * np.arange(n_rec)
+    # crossing records: the earliest to a middle layer (the answer), the latest to another
+    # middle layer, the rest at random; at least two records between the answer and the next
+    cross = np.sort(g.choice(np.arange(4, n_rec - 2), size=n_relu, replace=False))
+    while cross[1] < cross[0] + 2:
+        cross = np.sort(g.choice(np.arange(4, n_rec - 2), size=n_relu, replace=False))
+    middle = list(g.permutation(np.arange(1, n_relu - 1)))
+    order = [None] * n_relu
+    order[middle[0]] = cross[0]                  # the answer
+    order[middle[1]] = cross[-1]                 # reaches it last
+    rest = list(g.permutation(cross[1:-1]))
+    for j in range(n_relu):
+        if order[j] is None:
+            order[j] = rest.pop()
+    heavy = middle[2]                            # the most dead at the end (and on average)
+    dead, saturated = {tanh_i: np.full(n_rec, np.nan)}, {}
+    for j, i in enumerate(relu):
+        value = threshold if j == middle[0] else threshold + float(g.integers(0, 4)) / units
+        after_max = 1.0 if j == heavy else threshold + 0.25 * (1 - threshold)
+        curve = _rising(g, n_rec, 0.0, int(order[j]), value, units, threshold, after_max)
+        if j == heavy:
+            curve[order[j] + 1:] = np.maximum(curve[order[j] + 1:], 1.0)
+            curve[order[j]] = max(curve[order[j]], threshold + 1.0 / units)
+        dead[i] = curve
+        saturated[i] = np.full(n_rec, np.nan)
+    sat_cross = int(g.integers(1, cross[0]))
+    saturated[tanh_i] = _rising(g, n_rec, 0.05, sat_cross, threshold + 0.1, 100, threshold, 0.95)
+    record = StatsRecord(names, steps, dead, saturated, every)
+    healthy_dead = {tanh_i: np.full(n_rec, np.nan)}
+    healthy_dead.update({i: _rising(g, n_rec, 0.0, None, 0.0, units, threshold, 0.0) for i in relu})
+    healthy = StatsRecord(names, steps, healthy_dead, saturated, every)
+    return record, threshold, healthy
+
+
+def _first_reach(record, threshold, which="dead", strict=False):
+    """(layer, step) of the earliest record at which a layer's share reaches the threshold
+    (ties: the layer nearer the input), or None; for every layer: {layer: record index}."""
+    hits = {}
+    for i in record.layers:
+        v = getattr(record, which)[i]
+        k = np.flatnonzero(v > threshold if strict else v >= threshold)
+        if k.size:
+            hits[i] = int(k[0])
+    if not hits:
+        return None, hits
+    best = min(hits, key=lambda i: (hits[i], record.layers.index(i)))
+    return (best, int(record.steps[hits[best]])), hits
+
+
+def _record_answers(record, threshold):
+    """The right answer and what each diagnosed mistake returns."""
+    right, hits = _first_reach(record, threshold)
+    layer, step = right
+    k = hits[layer]
+    order = [i for i in record.layers if i in hits]
+    latest = max(hits, key=lambda i: hits[i])
+    final = {i: record.dead[i][-1] for i in hits}
+    mean = {i: record.dead[i].mean() for i in hits}
+    relu = [i for i in record.layers if not np.all(np.isnan(record.dead[i]))]
+    return dict(
+        right=right,
+        strict=_first_reach(record, threshold, strict=True)[0],
+        saturated=_first_reach(record, threshold, "saturated")[0],
+        index=(layer, k),
+        positions={record.layers.index(layer), record.layers.index(layer) + 1,
+                   relu.index(layer), relu.index(layer) + 1},
+        deepest=(order[-1], int(record.steps[hits[order[-1]]])),
+        shallowest=(order[0], int(record.steps[hits[order[0]]])),
+        latest=(latest, int(record.steps[hits[latest]])),
+        whole_run={max(final, key=final.get), max(mean, key=mean.get)},
+        argmax_layers={i for i in record.layers if i not in hits},
+    )
+
+
+def _distinct(record, threshold):
+    """Does every diagnosed mistake give its own answer on this record?"""
+    a = _record_answers(record, threshold)
+    answers = [a[k] for k in ("right", "strict", "saturated", "index", "deepest", "shallowest", "latest")]
+    if any(x is None for x in answers) or len(set(answers)) != len(answers):
+        return False
+    heavy = {i for i in record.layers if record.dead[i][-1] == 1.0}
+    return (a["whole_run"] == heavy and a["right"][0] not in heavy
+            and a["right"][0] not in a["positions"]
+            and a["latest"][0] not in heavy | {a["deepest"][0], a["shallowest"][0]}
+            and a["right"][1] != int(record.steps[0]))
+
+
+def example_record(seed=None):
+    """The check's record (a StatsRecord), its threshold and a healthy record of the same net:
+    ``stats, threshold, healthy = example_record()``; with a seed, a hidden test's. Records are
+    drawn until every diagnosed mistake gives its own answer."""
+    g = np.random.default_rng(2101 if seed is None else seed)
+    while True:
+        record, threshold, healthy = _record(g, public=seed is None)
+        if _distinct(record, threshold):
+            return record, threshold, healthy
+
+
+def _as_answer(result, call):
+    """The student's (layer, step), or None."""
+    if result is None:
+        return None
+    layer, step = unpack(result, ("layer", "step"), "first_dead_layer's result", call)
+    out = []
+    for name, v in (("layer", layer), ("step", step)):
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            fail(f"first_dead_layer's {name} should be an integer, got {type(v).__name__}", call)
+        if not np.isfinite(f) or f != round(f):
+            fail(f"first_dead_layer's {name} should be an integer, got {v!r}", call)
+        out.append(int(round(f)))
+    return tuple(out)
+
+
+@check()
+def check_first_dead_layer(first_dead_layer, *, seed=None):
+    """Check ``first_dead_layer(stats, threshold)``: the layer whose per-batch dead share
+    (``stats.dead[i]``) first reached ``threshold`` (>=), and the training step when it did, as
+    (layer index in the model, step); the layer nearer the input on a tie; None if no layer
+    reaches it.
+
+    Diagnoses: the saturated share read instead of the dead share; np.argmax of an all-False
+    comparison (0) taken as a crossing (layers without a ReLU reading, or a healthy record);
+    the record index k returned instead of the training step stats.steps[k]; > instead of >=
+    (crossed vs reached); the layer's position in stats.layers (or among the ReLU layers)
+    instead of its index in the model; the first (or last) layer in the model's order that
+    reaches the threshold instead of the earliest in time; the layer that reached it last; the
+    layer with the most dead units over the run or at its end (a whole-run reading); None
+    although a layer reaches it; an answer for a healthy record; the record modified in place.
+    """
+    g_record, threshold, healthy = example_record(seed)
+    setup = ("from course_lib.checks.activations import example_record; stats, threshold, healthy = "
+             + ("example_record()" if seed is None else f"example_record(seed={seed})"))
+    call = Call("first_dead_layer(stats, threshold)", setup)
+    given = g_record.copy()
+    got = _as_answer(first_dead_layer(given, threshold), call)
+    unchanged = all(np.array_equal(given.dead[i], g_record.dead[i], equal_nan=True) for i in g_record.layers)
+    if not unchanged or not np.array_equal(given.steps, g_record.steps):
+        fail("first_dead_layer modifies the record it reads (stats.dead or stats.steps); read it "
+             "without changing it", call)
+    a = _record_answers(g_record, threshold)
+    if got != a["right"]:
+        name = "first_dead_layer"
+        if got is None:
+            fail(f"Your {name} returned None, but in this record some layer's dead share does reach "
+                 f"the threshold. Compare with >= (reached, not only exceeded), look at every "
+                 f"layer in stats.layers, and remember that NaN >= t is False (only skip NaN)", call)
+        layer, step = got
+        if got == a["saturated"]:
+            fail(f"Your {name} read stats.saturated: that is the share of saturated tanh/sigmoid "
+                 f"outputs, not of dead units. A ReLU unit dies; read stats.dead[i] (NaN for the "
+                 f"layers that are not ReLU)", call)
+        if step == a["right"][1] and layer in a["positions"] and layer != a["right"][0]:
+            fail(f"Your {name} returned a position (in stats.layers, or among the ReLU layers), "
+                 f"not the layer's index in the model. stats.layers holds the indices: return the "
+                 f"element, e.g. stats.layers[j], not j", call)
+        at_start = step == int(g_record.steps[0]) and got not in (a["deepest"], a["shallowest"], a["latest"])
+        if layer in a["argmax_layers"] or at_start:
+            fail(f"Your {name} answered step {step} for a layer that never reaches the threshold "
+                 f"there. np.argmax(d >= threshold) returns 0 when NO entry is True (and NaN >= t "
+                 f"is False for the layers without a dead reading): check .any() first, or use "
+                 f"np.flatnonzero", call)
+        if got == a["index"]:
+            fail(f"Your {name} returned the record index k as the step. The records are taken "
+                 f"every {g_record.every} steps here: the training step of record k is "
+                 f"stats.steps[k]", call)
+        if a["strict"] is not None and got == a["strict"]:
+            fail(f"Your {name} waits until the dead share EXCEEDS the threshold (>); the question "
+                 f"is when it first REACHED it (>=). A share exactly at the threshold counts", call)
+        if got == a["latest"]:
+            fail(f"Your {name} returned the layer that reached the threshold LAST. 'First' means "
+                 f"earliest in training: keep the smallest step over the layers", call)
+        if got == a["deepest"]:
+            fail(f"Your {name} returned the deepest (last in the model's order) layer that reaches "
+                 f"the threshold — does your loop overwrite the answer for every layer that "
+                 f"reaches it? Keep the layer that reaches it at the EARLIEST step", call)
+        if got == a["shallowest"]:
+            fail(f"Your {name} returned the first layer in the model's order that reaches the "
+                 f"threshold; the question is which got there first in TIME. Compare the steps "
+                 f"at which the layers reach it and keep the earliest", call)
+        if layer in a["whole_run"] and layer != a["right"][0]:
+            fail(f"Your {name} picked the layer with the most dead units over the whole run (or "
+                 f"at its end). The question is a per-step reading: for each layer find the first "
+                 f"record at which its share reaches the threshold, then take the earliest", call)
+        if layer == a["right"][0]:
+            fail(f"Your {name} found the right layer, but not the step at which its dead share "
+                 f"first reached the threshold", call)
+        fail(f"Your {name} returned (layer {layer}, step {step}), which is not the layer whose dead "
+             f"share reached the threshold first", call)
+    call = Call("first_dead_layer(healthy, threshold)", setup)
+    got = _as_answer(first_dead_layer(healthy.copy(), threshold), call)
+    if got is not None:
+        if got[1] == int(healthy.steps[0]):
+            fail("In this healthy record no layer's dead share ever reaches the threshold, but your "
+                 "first_dead_layer answered a layer at the first step: np.argmax of an all-False "
+                 "array is 0. Check .any() first and return None when no layer reaches it", call)
+        fail("In this healthy record no layer's dead share ever reaches the threshold: "
+             "first_dead_layer should return None", call)
+    passed("first_dead_layer")

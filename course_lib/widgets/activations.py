@@ -18,6 +18,7 @@ import numpy as np
 from ..activations import ELU, GELU, LeakyReLU, PReLU, ReLU, SiLU, Sigmoid, Tanh
 from ..layers import Maxout
 from ..module import Module
+from ..rng import seeds as course_seeds
 from ._common import render_png
 
 # name shown in the dropdown -> factory of a fresh layer
@@ -98,9 +99,9 @@ def slider_values():
     return 10.0 ** (lo + step * np.arange(k + 1))
 
 
-@lru_cache(maxsize=1024)
-def explore(name, scale, n=20000, seed=0, bins=60):
-    """Pre-activations z = scale * u (u a fixed standard-normal sample of size n, seeded)
+def explore(name, scale, n=20000, seed=None, bins=60):
+    """Pre-activations z = scale * u (u a fixed standard-normal sample of size n, drawn from
+    ``np.random.default_rng(seed)``; seed None: the first of ``cl.seeds``, from COURSE_SEED)
     through ACTIVATIONS[name]: statistics and histograms of f(z) and f'(z). Cached.
 
     Returns a dict: name, scale; mean_out, std_out (of f(z)); weak = share of z with
@@ -111,8 +112,17 @@ def explore(name, scale, n=20000, seed=0, bins=60):
     """
     if not scale > 0:
         raise ValueError(f"explore: the input std must be positive, got {scale!r}")
+    seed = course_seeds(1)[0] if seed is None else int(seed)
+    return _explore(name, float(scale), int(n), seed, int(bins))
+
+
+explore.cache_clear = lambda: _explore.cache_clear()     # empties the cache behind explore
+
+
+@lru_cache(maxsize=1024)
+def _explore(name, scale, n, seed, bins):
     act = _make(name)
-    z = scale * _base(int(n), int(seed))
+    z = scale * _base(n, seed)
     a, g = curve(act, z)
     top = max_slope(name)
     a_lo, a_hi = float(a.min()), float(a.max())
@@ -256,3 +266,269 @@ def activation_explorer(name="tanh", scale=1.0, warm=True):
     box = widgets.interactive(update, scale=slider, name=dropdown)
     box.add_class("course-main-widget")   # the browser test moves this widget's first slider
     return box
+
+
+# ------------------------------------------------------------------------------------------
+# the notebook's static figures (each returns its figure; the data come from
+# activations_experiments, so the figures and the asserts read the same runs)
+# ------------------------------------------------------------------------------------------
+
+def _plt():
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _depth_colors(n):
+    # as cl.plots: viridis without its pale yellow end, dark = near the input
+    return _plt().cm.viridis(np.linspace(0.0, 0.85, max(n, 1)))
+
+
+def draw_zoo(zoo, x=None):
+    """The activation functions f (solid) and their derivatives f' (dashed), one panel each,
+    3 per row, at the notebook's width. ``zoo``: {title: layer}."""
+    plt = _plt()
+    x = np.linspace(-4, 4, 801) if x is None else x
+    rows = -(-len(zoo) // 3)
+    fig, axes = plt.subplots(rows, 3, figsize=(8.4, 2.15 * rows), sharex=True, sharey=True,
+                             constrained_layout=True)
+    for ax, (name, act) in zip(axes.ravel(), zoo.items()):
+        f, df = curve(act, x)
+        ax.plot(x, f, lw=1.6, label="f(x)")
+        ax.plot(x, df, "--", lw=1.4, label="f'(x)")
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.axvline(0, color="grey", lw=0.5)
+        ax.set_title(name, fontsize=10)
+        ax.set_ylim(-1.7, 3.2)
+        ax.tick_params(labelsize=9)
+    for ax in axes.ravel()[len(zoo):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("x", fontsize=9)
+    axes[0, 0].legend(fontsize=9, loc="upper left")
+    fig.suptitle("Activation functions f (solid) and their derivatives f' (dashed)", fontsize=11)
+    return fig
+
+
+def _quadratic(C, w_star):
+    def f(a, b):
+        da, db = a - w_star[0], b - w_star[1]
+        return 0.5 * (C[0, 0] * da * da + 2 * C[0, 1] * da * db + C[1, 1] * db * db)
+    return f
+
+
+def draw_zigzag(inputs, paths, w0, w_star):
+    """§3: left, each example's SGD step at w0 for positive and centred inputs; then one SGD path
+    per input kind on the contours of its loss 1/2 (w - w*)' C (w - w*), C = E[x x'].
+    ``inputs`` / ``paths``: {name: (n, 2) inputs}, {name: (T, 2) visited weights}."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 3, figsize=(8.4, 3.0), constrained_layout=True)
+    ax = axes[0]
+    ax.fill_between([0, 2], -2, 0, color="C2", alpha=0.15, lw=0, label="towards w*")
+    for (name, X), marker, color in zip(inputs.items(), ("o", "x"), ("C0", "C1")):
+        lr = 0.5 / np.mean(np.sum(X ** 2, axis=1))
+        step = -lr * (X @ (w0 - w_star))[:, None] * X      # each example's SGD step at w0
+        ax.scatter(step[:, 0], step[:, 1], s=8, marker=marker, alpha=0.5, color=color, label=name)
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set(xlim=(-1.2, 1.2), ylim=(-1.2, 1.2), aspect="equal")
+    ax.set_xlabel("Δw₁", fontsize=9)
+    ax.set_ylabel("Δw₂", fontsize=9)
+    ax.set_title("one SGD step per example, at w₀", fontsize=10)
+    ax.legend(fontsize=9, loc="upper left", markerscale=1.5, handletextpad=0.2, borderpad=0.3)
+    g = np.linspace(-1.6, 1.6, 241)
+    ga, gb = np.meshgrid(g, g)
+    for ax, (name, X), color in zip(axes[1:], inputs.items(), ("C0", "C1")):
+        C = X.T @ X / len(X)
+        z = _quadratic(C, w_star)(ga, gb)
+        levels = np.geomspace(max(z.min(), 1e-4) * 3, z.max(), 9)
+        ax.contour(ga, gb, z, levels=levels, colors="0.35", linewidths=0.9)
+        path = paths[name]
+        ax.plot(path[:, 0], path[:, 1], "-", color=color, lw=1.3)
+        ax.plot(*w0, "ko", ms=5)
+        ax.plot(*w_star, "k*", ms=11)
+        ax.set(xlim=(-1.6, 1.6), ylim=(-1.6, 1.6), aspect="equal")
+        ax.set_xlabel("w₁", fontsize=9)
+        ax.set_title(f"{name}: {len(path) - 1} steps", fontsize=10)
+    axes[1].set_ylabel("w₂", fontsize=9)
+    for ax in axes:
+        ax.tick_params(labelsize=9)
+    return fig
+
+
+def draw_race(races, same_lr, lrs, target, max_epochs):
+    """§5: left, training accuracy per epoch at the shared lr, every seed (one colour per
+    activation); right, epochs to the target per seed at the shared lr and with each
+    activation's best lr (a marker at the top: not reached). ``races``: {name: spirals_race
+    result}."""
+    plt = _plt()
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(8.4, 3.3), constrained_layout=True,
+                                   gridspec_kw={"width_ratios": [1.1, 1]})
+    j = list(lrs).index(same_lr)
+    colors = {"ReLU": "C0", "tanh": "C1", "sigmoid": "C3"}
+    for name, r in races.items():
+        for k, curve_ in enumerate(r["curves"][j]):
+            ax0.plot(np.arange(1, len(curve_) + 1), curve_, color=colors.get(name), lw=0.9, alpha=0.6,
+                     label=name if k == 0 else None)
+    ax0.axhline(target, color="k", ls=":", lw=1)
+    ax0.set(ylim=(0.3, 1.01), xlim=(0, max_epochs))
+    ax0.set_xlabel("epoch", fontsize=9)
+    ax0.set_ylabel("training accuracy (full pass)", fontsize=9)
+    ax0.set_title(f"lr {same_lr} for all, every seed", fontsize=10)
+    ax0.legend(fontsize=9, loc="center right")
+    top = max_epochs + 6
+    xs, labels = 0, []
+    for name in ("ReLU", "tanh"):
+        e = races[name]["epochs"]
+        for what, values in ((f"lr {same_lr}", e[j]), ("best lr", e.min(axis=0))):
+            v = np.where(np.isfinite(values), values, top)
+            off = np.linspace(-0.15, 0.15, len(v))
+            ax1.scatter(xs + off, v, s=22, color=colors[name], alpha=0.85, zorder=3,
+                        marker="o" if what != "best lr" else "D")
+            ax1.hlines(np.mean(v), xs - 0.28, xs + 0.28, color=colors[name], lw=2.2)
+            labels.append(f"{name}\n{what}")
+            xs += 1
+    ax1.axhline(top, color="0.7", lw=0.8, ls="--")
+    ax1.text(xs - 0.5, top - 1.5, f"not in {max_epochs}", fontsize=9, ha="right", va="top", color="0.4")
+    ax1.set_xticks(range(xs))
+    ax1.set_xticklabels(labels, fontsize=9)
+    ax1.set_ylim(0, top + 3)
+    ax1.set_ylabel(f"epochs to {target:.0%} (per seed; bar: mean)", fontsize=9)
+    ax1.set_title("ReLU vs tanh, per seed", fontsize=10)
+    for ax in (ax0, ax1):
+        ax.tick_params(labelsize=9)
+    return fig
+
+
+def draw_firing(rates):
+    """§6: how often each unit of a layer fires on the training set, one panel per run; units
+    that never fire (dead) are their own black bar left of the axis, not part of the first bin.
+    ``rates``: {title: (units,) share of examples on which each unit is active}."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(rates), figsize=(8.4, 2.9), sharey=True, constrained_layout=True)
+    axes = np.atleast_1d(axes)
+    edges = np.linspace(0, 1, 21)
+    for ax, (title, rate) in zip(axes, rates.items()):
+        rate = np.asarray(rate)
+        dead = rate == 0
+        ax.hist(rate[~dead], bins=edges, color="C0", label="fires on some examples")
+        ax.bar(-0.07, dead.sum(), width=0.06, color="k", label="dead: fires on none")
+        ax.set_xlim(-0.12, 1.02)
+        ax.set_title(f"{title}: {dead.mean():.0%} dead", fontsize=10)
+        ax.set_xlabel("share of training examples the unit fires on", fontsize=9)
+        ax.tick_params(labelsize=9)
+    axes[0].set_ylabel("number of units", fontsize=9)
+    axes[-1].legend(fontsize=9, loc="upper right")
+    return fig
+
+
+def draw_dead_steps(panels, switch=None):
+    """§6 during training: the per-batch dead share of each ReLU layer over the training steps
+    (ActivationStats), one panel per configuration, one line per layer and seed (the first
+    seed bold). ``panels``: {title: [ActivationStats, ...]}; ``switch``: {title: the step
+    where that panel's lr was lowered} (a dotted line), or None."""
+    switch = switch or {}
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(panels), figsize=(8.4, 3.0), sharey=True, constrained_layout=True)
+    axes = np.atleast_1d(axes)
+    for ax, (title, stats_list) in zip(axes, panels.items()):
+        layers = stats_list[0].layers
+        colors = _depth_colors(len(layers))
+        for k, stats in enumerate(stats_list):
+            for c, i in zip(colors, layers):
+                ax.plot(stats.steps, 100 * stats.dead[i], color=c, lw=1.6 if k == 0 else 0.7,
+                        alpha=1.0 if k == 0 else 0.45,
+                        label=f"hidden layer {layers.index(i) + 1}" if k == 0 else None)
+        if switch.get(title) is not None:
+            ax.axvline(switch[title], color="k", ls=":", lw=1)
+            ax.text(switch[title] + 3, 25, "lr → 0.05", fontsize=9, rotation=90, va="center")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("training step", fontsize=9)
+        ax.set_ylim(-2, 102)
+        ax.tick_params(labelsize=9)
+    axes[0].set_ylabel("dead units on the batch (%)", fontsize=9)
+    axes[0].legend(fontsize=9, loc="center right")
+    return fig
+
+
+def draw_std_steps(panels, layer, last_step=None, floor=1e-4):
+    """§6 during training: the std of one hidden layer's outputs over the training steps, log
+    scale, one colour per configuration, every seed; a std of exactly 0 (every unit of the
+    layer silent on the batch) is drawn at ``floor``. ``panels``: {label: [ActivationStats]};
+    ``last_step``: the last step shown (None: all)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8.4, 3.0), constrained_layout=True)
+    for c, (label, stats_list) in zip(("C0", "C3", "C2", "C4", "C1"), panels.items()):
+        for k, stats in enumerate(stats_list):
+            keep = stats.steps <= (np.inf if last_step is None else last_step)
+            std = np.maximum(stats.std[layer][keep], floor)
+            ax.plot(stats.steps[keep], std, color=c, lw=1.2, alpha=0.8, label=label if k == 0 else None)
+    ax.set_yscale("log")
+    ax.axhline(floor, color="0.6", lw=0.8, ls="--")
+    ax.text(0.99, floor * 1.8, "std 0: every unit silent", transform=ax.get_yaxis_transform(),
+            ha="right", fontsize=9, color="0.35")
+    ax.set_ylim(floor / 3, None)
+    ax.set_xlabel("training step", fontsize=9)
+    ax.set_ylabel("std of the layer's outputs", fontsize=9)
+    ax.legend(fontsize=9, loc="upper right", ncol=2)
+    ax.tick_params(labelsize=9)
+    return fig
+
+
+def draw_alpha(table, target, max_epochs):
+    """§7: epochs until the circles are fitted to ``target``, per seed, against Leaky ReLU's
+    alpha, each alpha at its own best lr (marker at the top: not within max_epochs)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.0, 3.0), constrained_layout=True)
+    top = max_epochs + 5
+    for k, (alpha, r) in enumerate(table.items()):
+        e = np.where(np.isfinite(r["epochs"]), r["epochs"], top)
+        ax.scatter(k + np.linspace(-0.12, 0.12, len(e)), e, s=24, color="C0", zorder=3)
+        ax.hlines(e.mean(), k - 0.25, k + 0.25, color="C0", lw=2.2)
+        ax.text(k, e.max() * 1.25 + 0.5, f"lr {r['lr']:g}", ha="center", fontsize=9, color="0.3")
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(table)))
+    ax.set_xticklabels([f"α = {a:g}" for a in table], fontsize=9)
+    ax.set_ylim(0.8, top * 2.5)
+    ax.set_ylabel(f"epochs to {target:.0%} training acc.", fontsize=9)
+    ax.set_title("Leaky ReLU's slope α on the circles (each α at its best lr)", fontsize=10)
+    ax.tick_params(labelsize=9)
+    return fig
+
+
+def draw_prelu(alphas_list, init=0.25):
+    """§7: PReLU slopes per epoch for the two hidden layers of the first run (one faint line per
+    unit) and the layer means of every run. ``alphas_list``: [(epochs + 1, 128) per seed]."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 2.9), sharey=True, constrained_layout=True)
+    half = alphas_list[0].shape[1] // 2
+    for ax, (lo, hi), title in zip(axes, ((0, half), (half, 2 * half)), ("hidden layer 1", "hidden layer 2")):
+        ax.plot(alphas_list[0][:, lo:hi], color="C0", lw=0.5, alpha=0.4)
+        for k, a in enumerate(alphas_list):
+            ax.plot(a[:, lo:hi].mean(axis=1), color="k", lw=2 if k == 0 else 1, alpha=1 if k == 0 else 0.6,
+                    label="layer mean, every seed" if k == 0 else None)
+        ax.axhline(init, color="grey", ls=":", lw=1)
+        ax.set_title(f"PReLU slopes, {title}", fontsize=10)
+        ax.set_xlabel("epoch", fontsize=9)
+        ax.tick_params(labelsize=9)
+    axes[0].set_ylabel("α (one line per unit, first seed)", fontsize=9)
+    axes[0].legend(fontsize=9, loc="upper left")
+    return fig
+
+
+def draw_contest(table):
+    """§11: test accuracy per seed of each activation at its own best lr (dots, bar = mean),
+    sorted by the mean. ``table``: activations_experiments.contest_table()."""
+    plt = _plt()
+    names = sorted(table, key=lambda n: -table[n]["test"].mean())
+    fig, ax = plt.subplots(figsize=(8.4, 3.2), constrained_layout=True)
+    for k, name in enumerate(names):
+        v = table[name]["test"]
+        ax.scatter(k + np.linspace(-0.12, 0.12, len(v)), v, s=24, color="C0", zorder=3)
+        ax.hlines(v.mean(), k - 0.28, k + 0.28, color="C0", lw=2.2)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels([f"{n}\nlr {table[n]['lr']:g}" for n in names], fontsize=9)
+    ax.set_ylabel("test accuracy (per seed)", fontsize=9)
+    ax.set_title("Each activation at its own learning rate (chosen on validation); dots: seeds, "
+                 "bar: mean", fontsize=10)
+    ax.tick_params(labelsize=9)
+    return fig
