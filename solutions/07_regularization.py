@@ -45,7 +45,7 @@ import matplotlib.pyplot as plt
 import course_lib as cl
 from course_lib import checks
 
-_ = cl.set_seed(0)
+_ = cl.set_seed()          # from COURSE_SEED (default 0), like every random draw below
 
 # %% [markdown]
 # ## Exercise 1 · The L2 penalty and its gradient
@@ -89,7 +89,7 @@ checks.check_l2_penalty(l2_penalty)
 # `cl.fit(..., regularizer=cl.L2(lam))`, on a real network:
 
 # %%
-net = cl.Sequential(cl.Linear(64, 32, rng=1), cl.ReLU(), cl.Linear(32, 10, rng=2))
+net = cl.Sequential(cl.Linear(64, 32, rng=cl.make_rng(1)), cl.ReLU(), cl.Linear(32, 10, rng=cl.make_rng(2)))
 for p in net.parameters():
     if p.name == "b":
         p.data[...] = 0.5                      # non-zero biases: a penalty on them would show
@@ -143,7 +143,7 @@ digits = cl.data.load_digits()
 
 def train_linear(penalty=None, lam=0.0, steps=300, lr=0.5):
     """Full-batch gradient descent on a 64 -> 10 softmax classifier, optionally penalized."""
-    layer = cl.Linear(64, 10, rng=0)
+    layer = cl.Linear(64, 10, rng=cl.make_rng(0))
     loss_fn = cl.SoftmaxCrossEntropy()
     opt = cl.SGD(layer.parameters(), lr=lr)
     for _ in range(steps):
@@ -230,7 +230,7 @@ checks.check_max_norm(max_norm)
 # after every step), on six units of increasing size:
 
 # %%
-W = np.random.default_rng(3).normal(0, 1, (64, 6)) * np.array([0.1, 0.3, 0.5, 0.8, 1.0, 2.0])
+W = cl.make_rng(3).normal(0, 1, (64, 6)) * np.array([0.1, 0.3, 0.5, 0.8, 1.0, 2.0])
 W_lib = W.copy()
 cl.max_norm(W_lib, 4.0)
 print("column norms before:     ", np.round(np.linalg.norm(W, axis=0), 2))
@@ -305,7 +305,7 @@ X_bench, y_bench = rw.bench_data()
 model = rw.make_mlp()
 loss_fn = cl.SoftmaxCrossEntropy()
 opt = cl.SGD(model.parameters(), lr=0.05, momentum=0.9)
-order = np.random.default_rng(2)                     # the shuffling order, continued epoch to epoch
+order = cl.make_rng(2)                     # the shuffling order, continued epoch to epoch
 weights = {name: p.data for name, p in model.named_parameters()}
 stopper = EarlyStopping(patience=5)
 val_losses = []
@@ -369,7 +369,7 @@ checks.check_smooth_labels(smooth_labels)
 # targets it computes exactly the loss and gradient of its own `label_smoothing=α` option:
 
 # %%
-logits = np.random.default_rng(4).normal(0, 3, (6, 10))
+logits = cl.make_rng(4).normal(0, 3, (6, 10))
 labels = np.array([3, 3, 0, 9, 5, 1])
 mine, builtin = cl.SoftmaxCrossEntropy(), cl.SoftmaxCrossEntropy(label_smoothing=0.1)
 loss_mine = mine.forward(logits, smooth_labels(labels, 10, 0.1))
@@ -396,7 +396,7 @@ predicted_variance = 0.6 ** 2 / 8        # Var(sum) = 8 sigma^2, divided by 8^2
 # The measurement: 100,000 simulated ensembles of $n$ models for several $n$.
 
 # %%
-rng = np.random.default_rng(11)
+rng = cl.make_rng(11)
 ns = np.array([1, 2, 4, 8, 16, 32])
 measured = np.array([rng.normal(0, 0.6, (100_000, n)).mean(axis=1).var() for n in ns])
 print(f"n = 8: measured variance of the average {measured[3]:.4f}; "

@@ -77,3 +77,31 @@ def test_local_links_resolve(path):
         if not (path.parent / target.split("#")[0]).exists():
             broken.append(target)
     assert not broken, f"{path.name} links to missing files: {broken}"
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_no_heading_trapped_in_a_code_cell(path):
+    """A Markdown heading written as a comment at the end of a code cell (a missing
+    `# %% [markdown]` in the .py) shows as code and vanishes from the table of contents."""
+    for i, cell in enumerate(read(path).cells):
+        if cell.cell_type == "code":
+            trapped = [line for line in cell.source.splitlines() if re.match(r"# #{1,4} \S", line)]
+            assert not trapped, f"{path.name} cell {i}: a heading inside a code cell: {trapped[0]!r}"
+
+
+# a literal seed: np.random.default_rng(3), set_seed(0), rng=5, seed=2 (keywords and calls)
+LITERAL_SEED = re.compile(r"default_rng\(\s*\d|set_seed\(\s*\d|\b(rng|seed|mask_rng|init_rng)\s*=\s*\d")
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_every_random_draw_comes_from_course_seed(path):
+    """Lecture and solution notebooks draw their randomness from COURSE_SEED (cl.set_seed(),
+    cl.seeds(n), cl.make_rng(k)), so that `make test` can re-run them on another seed. The
+    exercise checks keep their fixed inputs, but those live in course_lib/checks."""
+    for i, cell in enumerate(read(path).cells):
+        if cell.cell_type != "code":
+            continue
+        code = "\n".join(line.split("#")[0] for line in cell.source.splitlines())
+        found = LITERAL_SEED.search(code)
+        assert not found, (f"{path.name} cell {i}: a literal seed {found.group(0)!r}; use "
+                           f"cl.make_rng(k), cl.seeds(n) or cl.set_seed() so it follows COURSE_SEED")
