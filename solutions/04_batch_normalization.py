@@ -22,14 +22,15 @@
 # 1. the BatchNorm forward pass in both modes: batch statistics and PyTorch's running
 #    averages in training, the running statistics in evaluation;
 # 2. the backward pass in its compact form, verified against a numerical gradient;
-# 3. the $\gamma$ and $\beta$ that make BatchNorm give back its input;
-# 4. predicting, by hand, how one example's output depends on the rest of its batch in
+# 3. the same backward pass derived node by node on the computational graph;
+# 4. the $\gamma$ and $\beta$ that make BatchNorm give back its input;
+# 5. predicting, by hand, how one example's output depends on the rest of its batch in
 #    training mode and in evaluation mode — and what that means for a deployed model.
 #
 # **Prerequisites.** The lecture [04 · Batch normalization](../notebooks/04_batch_normalization.ipynb),
 # sections 1 (the transform, and γ, β undoing it), 3 (training vs evaluation mode, the running
-# statistics) and 4 (the backward pass). Notation as there: a mini-batch $x$ of shape
-# $(N, D)$, statistics per feature (column).
+# statistics) and 4 (the backward pass, node by node and compact). Notation as there: a
+# mini-batch $x$ of shape $(N, D)$, statistics per feature (column).
 #
 # **How the checks work.** Each exercise cell contains the lines `# YOUR CODE HERE` and
 # `raise NotImplementedError()`: replace them with your code, run the cell, then run the check
@@ -45,7 +46,7 @@ import matplotlib.pyplot as plt
 import course_lib as cl
 from course_lib import checks
 
-_ = cl.set_seed(0)
+_ = cl.set_seed()                  # every random draw below derives from COURSE_SEED
 X_train, y_train, X_val, y_val, X_test, y_test = cl.data.load_digits()
 
 # %% [markdown]
@@ -104,7 +105,7 @@ checks.check_batchnorm_forward(batchnorm_forward)
 # pre-activations of a `Linear(64, 16)` layer, then a validation batch in evaluation mode.
 
 # %%
-lin = cl.Linear(64, 16, rng=1)
+lin = cl.Linear(64, 16, rng=cl.make_rng(1))
 bn = cl.BatchNorm1d(16)
 gamma, beta = np.ones(16), np.zeros(16)
 run_mean, run_var = np.zeros(16), np.ones(16)          # the initial buffers
@@ -159,7 +160,7 @@ checks.check_batchnorm_backward(batchnorm_backward)
 # of the two subtracted terms: for every feature, $\mathrm{d}x$ sums to zero over the batch.
 
 # %%
-rng = np.random.default_rng(4)
+rng = cl.make_rng(4)
 x_small = 3.0 + 2.0 * rng.standard_normal((8, 5))
 gamma_s, beta_s = rng.uniform(0.5, 1.5, 5), rng.standard_normal(5)
 dout = rng.standard_normal((8, 5))
@@ -178,7 +179,97 @@ for name, analytic, wrt in (("dx", dx, x_small), ("dgamma", dgamma, gamma_s), ("
 print(f"largest |sum of dx over the batch|: {np.abs(dx.sum(axis=0)).max():.1e}")
 
 # %% [markdown]
-# ## Exercise 3 · γ and β that undo the normalization
+# ## Exercise 3 · The backward pass, node by node
+#
+# The compact formula of exercise 2 is the end of a derivation. Here you do the derivation
+# itself, as in section 4 of the lecture: the training-mode forward pass is written as a chain
+# of elementary nodes (given below), and you walk the chain backwards, computing the gradient
+# of the loss with respect to every node from the gradients of the nodes it feeds.
+#
+# | node | forward | shape |
+# |---|---|---|
+# | `mu` | $\frac1N\sum_i x_i$ | $(D,)$ |
+# | `xc` | $x - \mu$ | $(N, D)$ |
+# | `var` | $\frac1N\sum_i x_{c,i}^2$ | $(D,)$ |
+# | `std` | $\sqrt{\mathrm{var}+\varepsilon}$ | $(D,)$ |
+# | `inv` | $1/\mathrm{std}$ | $(D,)$ |
+# | `x_hat` | $x_c\cdot\mathrm{inv}$ | $(N, D)$ |
+# | `y` | $\gamma\,\hat x + \beta$ | $(N, D)$ |
+#
+# Write `batchnorm_backward_staged(dout, cache)`, where `dout` $=\partial L/\partial y$ has
+# shape $(N, D)$ and `cache` is the dict returned by `batchnorm_forward_staged`. It returns a
+# dict `grads` with one entry per node, the gradient of the loss with respect to that node,
+# filled in the order of the backward pass: `"beta"`, `"gamma"`, `"x_hat"`, `"inv"`, `"std"`,
+# `"var"`, `"xc"`, `"mu"`, `"x"`. Each gradient has the shape of its node. Three rules do the
+# bookkeeping:
+#
+# * a value **broadcast** to every example in the forward pass ($\mu$, inv, $\gamma$,
+#   $\beta$) gets the **sum over the batch** (`axis=0`) of the gradients coming back;
+# * a **mean over the batch** ($\mu$, var) gives every example $\frac1N$ of its node's
+#   gradient, times the local derivative of what is averaged;
+# * a node that feeds **two** nodes (`xc` feeds `x_hat` and `var`; `x` feeds `xc` and `mu`)
+#   gets the **sum** of the gradients of both paths.
+#
+# The check compares your nodes one by one, in the order above, and names the first one that
+# is wrong.
+
+# %%
+def batchnorm_forward_staged(x, gamma, beta, eps=1e-5):
+    """Training-mode BatchNorm as named nodes. Shapes: x (N, D); gamma, beta (D,).
+    Returns (y, cache), cache a dict with the input, every node, gamma, beta and eps."""
+    n = len(x)                           # the batch size N
+    mu = x.sum(axis=0) / n               # (D,)   a mean over the batch
+    xc = x - mu                          # (N, D) mu broadcast to every example
+    var = (xc ** 2).sum(axis=0) / n      # (D,)   the biased variance
+    std = np.sqrt(var + eps)             # (D,)
+    inv = 1.0 / std                      # (D,)
+    x_hat = xc * inv                     # (N, D) inv broadcast to every example
+    y = gamma * x_hat + beta             # (N, D)
+    cache = {"x": x, "mu": mu, "xc": xc, "var": var, "std": std, "inv": inv, "x_hat": x_hat,
+             "gamma": gamma, "beta": beta, "eps": eps}
+    return y, cache
+
+
+# %% nbgrader={"grade": false, "grade_id": "batchnorm_backward_staged", "locked": false, "schema_version": 3, "solution": true}
+def batchnorm_backward_staged(dout, cache):
+    """The gradient of the loss with respect to every node of batchnorm_forward_staged.
+    Shapes: dout (N, D). Returns a dict: beta, gamma (D,), x_hat (N, D), inv, std, var (D,),
+    xc (N, D), mu (D,), x (N, D)."""
+    grads = {}
+    ### BEGIN SOLUTION
+    n = dout.shape[0]
+    xc, std, inv, x_hat, gamma = cache["xc"], cache["std"], cache["inv"], cache["x_hat"], cache["gamma"]
+    grads["beta"] = dout.sum(axis=0)                       # beta broadcast: sum over the batch
+    grads["gamma"] = (dout * x_hat).sum(axis=0)            # gamma broadcast, local gradient x_hat
+    grads["x_hat"] = dout * gamma
+    grads["inv"] = (grads["x_hat"] * xc).sum(axis=0)       # inv broadcast, local gradient xc
+    grads["std"] = -grads["inv"] / std ** 2                # d(1/std) = -1/std^2
+    grads["var"] = grads["std"] / (2.0 * std)              # d sqrt(var + eps) = 1 / (2 std)
+    # two paths into xc: through x_hat, and through var = mean(xc^2)
+    grads["xc"] = grads["x_hat"] * inv + grads["var"] * 2.0 * xc / n
+    grads["mu"] = -grads["xc"].sum(axis=0)                 # mu broadcast with a minus sign
+    grads["x"] = grads["xc"] + grads["mu"] / n             # two paths into x: xc, and mu = mean(x)
+    ### END SOLUTION
+    return grads
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_batchnorm_backward_staged", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+checks.check_batchnorm_backward_staged(batchnorm_backward_staged)
+
+# %% [markdown]
+# Your graph against your compact formula of exercise 2, on the batch of exercise 2's
+# gradient check: the two derivations give the same gradient, up to rounding.
+
+# %%
+_, staged_cache = batchnorm_forward_staged(x_small, gamma_s, beta_s)
+staged = batchnorm_backward_staged(dout, staged_cache)
+_, compact_cache, _, _ = batchnorm_forward(x_small, gamma_s, beta_s, zeros, ones, training=True)
+dx_c, dgamma_c, dbeta_c = batchnorm_backward(dout, compact_cache)
+print(f"staged vs compact, relative error: dx {cl.rel_error(staged['x'], dx_c):.1e}, "
+      f"dgamma {cl.rel_error(staged['gamma'], dgamma_c):.1e}, dbeta {cl.rel_error(staged['beta'], dbeta_c):.1e}")
+
+# %% [markdown]
+# ## Exercise 4 · γ and β that undo the normalization
 #
 # Write `identity_params(x, eps=1e-5)` returning `(gamma, beta)`, each of shape $(D,)$, such
 # that BatchNorm in training mode applied to the batch `x` returns `x` itself (up to rounding).
@@ -215,7 +306,7 @@ print(f"next batch:  mean |BN(x) - x| = {np.abs(other - x2).mean():.3f}, "
       f"against a mean |x - mean(x)| of {np.abs(x2 - x2.mean(axis=0)).mean():.3f}")
 
 # %% [markdown]
-# ## Exercise 4 · Predict, then measure: one example, two batches, two modes
+# ## Exercise 5 · Predict, then measure: one example, two batches, two modes
 #
 # A BatchNorm layer with **one** feature, $\gamma = 1$, $\beta = 0$, $\varepsilon = 10^{-5}$
 # (negligible here), whose running statistics after training are `running_mean = 1.0` and
@@ -263,7 +354,7 @@ checks.check_batch_dependence(train_A, train_B, eval_A, eval_B)
 # or not `model.eval()` is called before predicting, because the validation set is shuffled and
 # evaluated in batches of 64. On the test set, which is stored sorted by class and evaluated in
 # batches of 64 as well, the version without `model.eval()` drops to near chance. Explain both
-# observations with what you measured in exercise 4. What does `model.eval()` guarantee?
+# observations with what you measured in exercise 5. What does `model.eval()` guarantee?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "batch_dependence_answer", "locked": false, "points": 1, "schema_version": 3, "solution": true}
 # ### BEGIN SOLUTION
@@ -289,6 +380,9 @@ checks.check_batch_dependence(train_A, train_B, eval_A, eval_B)
 #   batch.
 # * Backward: $\mathrm{d}\gamma, \mathrm{d}\beta$ sum over the batch; $\mathrm{d}x$ has the two
 #   extra terms through $\mu_B$ and $\sigma_B^2$, and sums to zero per feature.
+# * On the graph: broadcast forward means sum over the batch backward, a mean forward means
+#   $\frac1N$ to every example backward, and a node that feeds two nodes adds both paths; the
+#   node-by-node gradient equals the compact formula.
 # * $\gamma = \sqrt{\sigma_B^2 + \varepsilon}$, $\beta = \mu_B$ give back the input: BN costs no
 #   expressive power.
 #

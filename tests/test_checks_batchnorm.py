@@ -573,3 +573,16 @@ def test_the_staged_reference_equals_a_numerical_gradient():
 
 def test_the_staged_check_has_hidden_tests():
     assert checks.check_batchnorm_backward_staged.hidden is True
+
+
+def test_the_notebook_solutions_pass_the_public_and_hidden_tests(capsys):
+    from _notebook_solutions import solution_namespace
+    ns = solution_namespace("04_batch_normalization", ["batchnorm_forward", "batchnorm_backward",
+                                                       "batchnorm_backward_staged", "bn_identity"])
+    seeds = [None] + list(HIDDEN_SEEDS) + list(range(20))
+    for seed in seeds:
+        checks.check_batchnorm_forward(ns["batchnorm_forward"], seed=seed)
+        checks.check_batchnorm_backward(ns["batchnorm_backward"], seed=seed)
+        checks.check_batchnorm_backward_staged(ns["batchnorm_backward_staged"], seed=seed)
+        checks.check_bn_identity(ns["identity_params"], seed=seed)
+    assert capsys.readouterr().out.count("✓") == 4 * len(seeds)

@@ -856,6 +856,7 @@ def draw_ghost(study):
     ax1.legend(title="statistics over", fontsize=8.5, title_fontsize=8.5, loc="lower right", ncol=2)
     ax2.set_xticks(range(len(study.ghost_sizes)), [str(g) for g in study.ghost_sizes])
     ax2.set_xlabel("ghost-batch size")
+    ax2.set_ylabel("final validation accuracy")
     ax2.set_title(f"after {study.epochs} epochs, {len(study.seeds)} seeds", fontsize=10)
     fig.tight_layout()
     return fig
