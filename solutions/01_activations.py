@@ -23,10 +23,12 @@
 # 2. a Leaky ReLU layer with its forward and backward pass (α = 0 gives the plain ReLU);
 # 3. ELU and its derivative;
 # 4. counting dead ReLU units — and finding out why the count depends on how much data you
-#    look at.
+#    look at;
+# 5. reading activation statistics recorded during training: which layer died first?
 #
 # **Prerequisites.** The lecture [01 · Activation functions](../notebooks/01_activations.ipynb),
-# in particular sections 2 (sigmoid), 5–7 (ReLU, dead units, Leaky ReLU) and 8 (ELU).
+# in particular sections 2 (sigmoid), 5–7 (ReLU, dead units and their statistics during
+# training, Leaky ReLU) and 8 (ELU).
 #
 # **How the checks work.** Each exercise cell contains the lines `# YOUR CODE HERE` and
 # `raise NotImplementedError()`: replace them with your code, run the cell, then run the check
@@ -42,7 +44,7 @@ import matplotlib.pyplot as plt
 import course_lib as cl
 from course_lib import checks
 
-_ = cl.set_seed(0)
+_ = cl.set_seed()          # every random draw below derives from COURSE_SEED
 
 # %% [markdown]
 # ## Exercise 1 · A stable sigmoid and its derivative
@@ -143,7 +145,7 @@ checks.check_leaky_relu(LeakyReLU)
 # would mix the two slopes.
 
 # %%
-rng = np.random.default_rng(0)
+rng = cl.make_rng(0)
 x = rng.standard_normal((5, 4))
 x[np.abs(x) < 0.1] = 0.5                       # keep away from the kink
 dout = rng.standard_normal((5, 4))
@@ -235,7 +237,7 @@ center = cl.data.Center().fit(digits.X_train)
 X_train, y_train = center.transform(digits.X_train), digits.y_train
 
 
-def train_relu_mlp(lr, seed=0):
+def train_relu_mlp(lr, seed=cl.seeds(1)[0]):
     rng = np.random.default_rng(seed)
     model = cl.Sequential(cl.Linear(64, 100, rng=rng), cl.ReLU(), cl.Linear(100, 100, rng=rng),
                           cl.ReLU(), cl.Linear(100, 10, rng=rng))
@@ -250,7 +252,7 @@ per_batch, full = {}, {}
 for lr in (0.05, 1.0):
     outputs, _ = cl.diagnostics.trace(train_relu_mlp(lr), X_train)
     A = outputs[3]                       # the second hidden layer's ReLU outputs, (N, 100)
-    pick = np.random.default_rng(1)
+    pick = cl.make_rng(1)
     per_batch[lr] = [np.mean([dead_fraction(A[pick.choice(len(A), B, replace=False)])
                               for _ in range(50)]) for B in batch_sizes]
     full[lr] = dead_fraction(A)
@@ -288,6 +290,65 @@ plt.show()
 # ### END SOLUTION
 
 # %% [markdown]
+# ## Exercise 6 · Reading activation statistics: which layer died first?
+#
+# `cl.diagnostics.ActivationStats` (lecture section 6) watches a model's activation layers
+# during training and keeps, at every `every`-th step:
+#
+# * `stats.layers` — the watched layers' **indices in the model**, e.g. `[1, 3, 5]` for
+#   `Sequential(Linear, ReLU, Linear, ReLU, Linear, ReLU, Linear)`;
+# * `stats.steps` — the training step of each record, e.g. `[0, 5, 10, …]` with `every=5`;
+# * `stats.dead[i]` — for layer index `i`, one value per record: the share of its units that
+#   were 0 for every example of that step's mini-batch (NaN for layers that are not ReLU);
+# * `stats.saturated[i]` — the share of saturated outputs of a tanh or sigmoid layer (NaN
+#   for the others).
+#
+# Write `first_dead_layer(stats, threshold)`: the layer whose dead share **first reached**
+# the threshold ($\ge$), and the **training step** at which it did, as a tuple
+# `(layer index in the model, step)`. "First" means earliest in training; if two layers reach
+# it at the same step, return the one nearer the input. If no layer ever reaches it, return
+# `None`.
+#
+# Pitfalls: `np.argmax` of an all-False array is 0 (and `np.nan >= t` is False); the step of
+# record `k` is `stats.steps[k]`, not `k`; return the layer's index (an element of
+# `stats.layers`), not its position in that list.
+
+# %% nbgrader={"grade": false, "grade_id": "first_dead_layer", "locked": false, "schema_version": 3, "solution": true}
+def first_dead_layer(stats, threshold):
+    """(layer index, training step) of the layer whose per-batch dead share first reached
+    threshold; the layer nearer the input on a tie; None if no layer reached it."""
+    ### BEGIN SOLUTION
+    best = None
+    for i in stats.layers:
+        reached = np.flatnonzero(np.asarray(stats.dead[i]) >= threshold)
+        if reached.size:
+            step = int(stats.steps[reached[0]])
+            if best is None or step < best[1]:
+                best = (i, step)
+    return best
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_first_dead_layer", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+checks.check_first_dead_layer(first_dead_layer)
+
+# %% [markdown]
+# Your function on real records: the lecture's dead-ReLU experiment (a 64 → 100 → 100 → 100
+# → 10 MLP, 5 epochs at the far too high learning rate 1.0), three seeds, each recorded by
+# `ActivationStats` at every step. The chart shows the first seed's record.
+
+# %%
+from course_lib.widgets import activations_experiments as axp
+
+runs = axp.dead_runs("ReLU, lr 1.0", n=3)
+for r in runs:
+    print(f"seed {r.seed}: first layer whose batch-dead share reached 50%: {first_dead_layer(r.stats, 0.5)}; "
+          f"at 90%: {first_dead_layer(r.stats, 0.9)}")
+ax = cl.plots.plot_dead_saturated(runs[0].stats, title=f"ReLU, lr 1.0 (seed {runs[0].seed})")
+ax.axhline(50, color="k", ls=":", lw=1)
+plt.show()
+
+# %% [markdown]
 # ## Wrap-up
 #
 # * Stable element-wise functions exponentiate only non-positive numbers; `np.where` does not
@@ -296,5 +357,8 @@ plt.show()
 #   the forward **input**; Leaky ReLU keeps a slope α on the negative side, ELU a slope $\alpha e^x$.
 # * "Dead" means silent on the whole data set. On a mini-batch, healthy but sparse units look
 #   dead too.
+# * Activation statistics recorded during training answer "when" questions: read each layer's
+#   curve for its first crossing, then compare the layers; mind record index vs step and
+#   position vs layer index.
 #
 # Next: the lecture [02 · Initialization](../notebooks/02_initialization.ipynb).

@@ -288,3 +288,33 @@ def test_the_notebook_figures_draw():
                "sigmoid": {"lr": 0.3, "test": np.array([0.94, 0.95])}}
     fig = aw.draw_contest(contest)
     assert [t.get_text().split("\n")[0] for t in fig.axes[0].get_xticklabels()] == ["ReLU", "sigmoid"]
+
+
+def test_scrub_reads_the_records_of_the_dead_runs():
+    first = axp.dead_runs("ReLU, lr 1.0")[0]
+    r = aw.scrub("ReLU, lr 1.0", 0)
+    assert r["step"] == 0 and r["layers"] == [1, 3, 5] and r["last"] == int(first.stats.steps[-1])
+    assert r["dead"][3] == first.stats.dead[3][0]
+    late = aw.scrub("ReLU, lr 1.0", 10 ** 6)                  # beyond the end: the last record
+    assert late["step"] == r["last"] and max(late["dead"].values()) > 0.5
+    leaky = aw.scrub("Leaky ReLU, lr 1.0", 5)
+    assert np.isnan(leaky["dead"][1]) and leaky["std"][1] > 0
+    with pytest.raises(ValueError, match="unknown run"):
+        aw.scrub("sigmoid, lr 9", 0)
+
+
+def test_scrubber_view_and_builder():
+    view = aw.ScrubberView()
+    fig = view.update(aw.scrub(aw.SCRUB_CONFIGS[2], 40))
+    assert "lr 0.05 now" in fig._suptitle.get_text() or "explosion" in fig._suptitle.get_text()
+    assert fig.get_size_inches()[0] <= 8.4
+    fig = view.update(aw.scrub("ReLU, lr 0.05", 3))
+    assert "dead" in fig.axes[0].get_title() and view.cursors[0].get_xdata()[0] == 3
+    assert aw.render_png(fig)[:4] == b"\x89PNG"
+    box = aw.stats_scrubber()
+    slider, dropdown = box.children[0], box.children[1]
+    assert type(slider).__name__ == "IntSlider" and "course-main-widget" not in box._dom_classes
+    slider.value = 20
+    assert box.result["step"] <= 20 and box.result["label"] == "ReLU, lr 1.0"
+    dropdown.value = "ELU, lr 1.0"
+    assert box.result["label"] == "ELU, lr 1.0" and box.result["step"] <= 20

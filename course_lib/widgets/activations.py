@@ -178,30 +178,30 @@ class ExplorerView:
     accumulates) keeps a redraw cheap: the axes, ticks and legends are not rebuilt.
     """
 
-    def __init__(self, figsize=(12, 3.4), dpi=80):
+    def __init__(self, figsize=(8.4, 3.1), dpi=100):
         from matplotlib.figure import Figure
         from matplotlib.ticker import MaxNLocator
 
         self.fig = Figure(figsize=figsize, dpi=dpi)
         self.axes = ax0, ax1, ax2 = self.fig.subplots(1, 3)
-        self.fig.subplots_adjust(left=0.05, right=0.99, bottom=0.16, top=0.80, wspace=0.25)
-        self.band = ax0.axvspan(-2, 2, color="0.88", label="±2 std of inputs")
+        self.fig.subplots_adjust(left=0.06, right=0.99, bottom=0.16, top=0.79, wspace=0.3)
+        self.band = ax0.axvspan(-2, 2, color="0.88", label="±2 std")
         self.f_line, = ax0.plot([], [], color="C0", label="f(x)")
         self.df_line, = ax0.plot([], [], "--", color="C1", label="f'(x)")
         ax0.axhline(0, color="grey", lw=0.5)
         ax0.set_xlabel("pre-activation x", fontsize=9)
-        ax0.legend(fontsize=7, loc="upper left")
+        ax0.legend(fontsize=9, loc="upper left", handlelength=1.5, borderpad=0.3, labelspacing=0.2)
         self.act_bars = ax1.stairs([0.0], [0.0, 1.0], fill=True, color="C0", alpha=0.7)
         ax1.set_xlabel("output f(z)", fontsize=9)
         ax1.set_ylabel("share of inputs", fontsize=9)
         self.grad_bars = ax2.stairs([0.0], [0.0, 1.0], fill=True, color="C1", alpha=0.7)
-        self.weak_line = ax2.axvline(0.0, color="k", ls=":", lw=1, label="weak gradient below this")
+        self.weak_line = ax2.axvline(0.0, color="k", ls=":", lw=1, label="weak below")
         ax2.set_xlabel("local gradient f'(z)", fontsize=9)
-        ax2.legend(fontsize=7, loc="upper center")
+        ax2.legend(fontsize=9, loc="upper center", borderpad=0.3)
         for ax in self.axes:
-            ax.xaxis.set_major_locator(MaxNLocator(5))
+            ax.xaxis.set_major_locator(MaxNLocator(4))
             ax.yaxis.set_major_locator(MaxNLocator(4))
-            ax.tick_params(labelsize=8)
+            ax.tick_params(labelsize=9)
 
     def update(self, result):
         """Show an ``explore`` result; returns the figure."""
@@ -216,19 +216,19 @@ class ExplorerView:
         pad = 0.06 * (hi - lo)
         ax0.set_xlim(x[0], x[-1])
         ax0.set_ylim(lo - pad, hi + pad)
-        ax0.set_title("function and slope", fontsize=10)
+        ax0.set_title("function and slope", fontsize=9)
         for bars, ax, hist, edges in ((self.act_bars, ax1, result["act_hist"], result["act_edges"]),
                                       (self.grad_bars, ax2, result["grad_hist"], result["grad_edges"])):
             bars.set_data(hist, edges)
             ax.set_xlim(edges[0], edges[-1])
             ax.set_ylim(0, 1.08 * hist.max())
-        ax1.set_title(f"outputs: mean {result['mean_out']:+.2f}, std {result['std_out']:.2g}", fontsize=10)
+        ax1.set_title(f"outputs: mean {result['mean_out']:+.2f}, std {result['std_out']:.2g}", fontsize=9)
         weak = WEAK * max_slope(result["name"])
         self.weak_line.set_xdata([weak, weak])
-        ax2.set_title(f"local gradients: mean {result['mean_grad']:.2g}", fontsize=10)
-        self.fig.suptitle(f"{result['name']}, input std {s:.3g}:  weak gradient (|f'| < {weak:.3g}) "
+        ax2.set_title(f"local gradients: mean {result['mean_grad']:.2g}", fontsize=9)
+        self.fig.suptitle(f"{result['name']}, input std {s:.3g}: weak gradient (|f'| < {weak:.3g}) "
                           f"for {result['weak']:.0%} of inputs, exactly zero for {result['zero']:.0%}",
-                          fontsize=11)
+                          fontsize=10)
         return self.fig
 
 
@@ -532,3 +532,115 @@ def draw_contest(table):
                  "bar: mean", fontsize=10)
     ax.tick_params(labelsize=9)
     return fig
+
+
+# ------------------------------------------------------------------------------------------
+# the second widget: scrub through a dead-ReLU run's activation statistics, step by step
+# ------------------------------------------------------------------------------------------
+
+SCRUB_CONFIGS = ("ReLU, lr 0.05", "ReLU, lr 1.0", "ReLU, 1 epoch at lr 1.0, then 0.05",
+                 "Leaky ReLU, lr 1.0", "ELU, lr 1.0")
+
+
+def _scrub_run(label):
+    from . import activations_experiments as axp
+    if label not in SCRUB_CONFIGS:
+        raise ValueError(f"unknown run {label!r}; expected one of {list(SCRUB_CONFIGS)}")
+    return axp.dead_runs(label, n=1)[0]     # the first seed's run, cached with the notebook's
+
+
+def scrub(label, step):
+    """What the run ``label`` (its first seed, from activations_experiments.dead_runs) recorded at
+    the last recorded step <= ``step``: {"label", "step", "last" (its last step), "status",
+    "switch" (where the lr dropped, or None), "layers", and per layer index "dead" (per-batch
+    dead share, NaN for non-ReLU), "std", "outside" (share outside the histogram's range)}."""
+    run = _scrub_run(label)
+    stats = run.stats
+    k = int(np.clip(np.searchsorted(stats.steps, int(step), side="right") - 1, 0, len(stats) - 1))
+    return {"label": label, "step": int(stats.steps[k]), "last": int(stats.steps[-1]),
+            "status": run.status, "switch": run.switch, "layers": list(stats.layers),
+            "dead": {i: float(stats.dead[i][k]) for i in stats.layers},
+            "std": {i: float(stats.std[i][k]) for i in stats.layers},
+            "outside": {i: float(stats.outside[i][k]) for i in stats.layers}}
+
+
+class ScrubberView:
+    """One colorful-dimension image per hidden layer (histogram of its outputs per step, log
+    counts) with a cursor at the chosen step (and a red dotted line where the lr dropped);
+    made once, ``update(result)`` swaps the data."""
+
+    def __init__(self, figsize=(8.4, 2.9), dpi=100):
+        from matplotlib.figure import Figure
+
+        self.fig = Figure(figsize=figsize, dpi=dpi)
+        self.axes = self.fig.subplots(1, 3, sharey=True)
+        self.fig.subplots_adjust(left=0.07, right=0.99, bottom=0.17, top=0.78, wspace=0.08)
+        self.images, self.cursors, self.switches, self.label = [], [], [], None
+        for ax in self.axes:
+            self.images.append(ax.imshow(np.zeros((2, 2)), origin="lower", aspect="auto",
+                                         cmap="viridis", vmin=0.0, vmax=1.0, interpolation="nearest"))
+            self.cursors.append(ax.axvline(0, color="w", lw=1.2, ls="--"))
+            self.switches.append(ax.axvline(0, color="C3", lw=1.0, ls=":", visible=False))
+            ax.set_xlabel("training step", fontsize=9)
+            ax.tick_params(labelsize=9)
+        self.axes[0].set_ylabel("activation", fontsize=9)
+
+    def _images(self, label):
+        stats = _scrub_run(label).stats
+        imgs = [np.log1p(stats.hist[i].T.astype(float)) for i in stats.layers]
+        vmax = max(float(img.max()) for img in imgs) or 1.0
+        for im, img, i in zip(self.images, imgs, stats.layers):
+            lo, hi = stats.ranges[i]
+            im.set_data(img)
+            im.set_extent((stats.steps[0] - 0.5, stats.steps[-1] + 0.5, lo, hi))
+            im.set_clim(0.0, vmax)
+        for ax, i in zip(self.axes, stats.layers):
+            ax.set_xlim(stats.steps[0] - 0.5, stats.steps[-1] + 0.5)
+            ax.set_ylim(*stats.ranges[i])
+        switch = _scrub_run(label).switch          # where the lr dropped: a red dotted line
+        for line in self.switches:
+            line.set_visible(switch is not None)
+            if switch is not None:
+                line.set_xdata([switch - 0.5, switch - 0.5])
+        self.label = label
+
+    def update(self, result):
+        if result["label"] != self.label:
+            self._images(result["label"])
+        for ax, cursor, i, k in zip(self.axes, self.cursors, result["layers"], range(3)):
+            cursor.set_xdata([result["step"], result["step"]])
+            dead = result["dead"][i]
+            what = f"dead {dead:.0%}" if np.isfinite(dead) else f"std {result['std'][i]:.2g}"
+            ax.set_title(f"hidden layer {k + 1}: {what}", fontsize=10)
+        note = {"exploded": ", stopped by the explosion guard", "nan": ", stopped: NaN"}.get(result["status"], "")
+        phase = ""
+        if result["switch"] is not None:
+            phase = "  (lr 1.0)" if result["step"] < result["switch"] else "  (lr 0.05 now)"
+        self.fig.suptitle(f"{result['label']}: step {result['step']} of {result['last']}{note}{phase}",
+                          fontsize=11)
+        return self.fig
+
+
+def stats_scrubber(label="ReLU, lr 1.0", step=0):
+    """A step slider and a run dropdown over the dead-ReLU runs of section 6 (first seed): the
+    colorful-dimension image of each hidden layer with a cursor at the step, and the dead share
+    of each layer on that step's batch in the titles. Returns an ``ipywidgets.interactive``
+    whose ``result`` is the dict from ``scrub``. The runs are those of the notebook (cached)."""
+    import ipywidgets as widgets
+    from IPython.display import Image, display
+
+    for name in SCRUB_CONFIGS:             # compute (or look up) every run once, up front
+        _scrub_run(name)
+    longest = max(int(_scrub_run(name).stats.steps[-1]) for name in SCRUB_CONFIGS)
+    slider = widgets.IntSlider(value=step, min=0, max=longest, step=1, description="step",
+                               continuous_update=False)
+    dropdown = widgets.Dropdown(options=list(SCRUB_CONFIGS), value=label, description="run",
+                                layout=widgets.Layout(width="360px"))
+    view = ScrubberView()
+
+    def update(step, label):
+        result = scrub(label, step)
+        display(Image(render_png(view.update(result))))
+        return result
+
+    return widgets.interactive(update, step=slider, label=dropdown)
