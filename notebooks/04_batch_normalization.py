@@ -590,7 +590,8 @@ print(f"largest lr reaching 90% validation accuracy: with BN {usable_bn}, withou
 assert (usable_bn >= 1.0).all()                    # BN reaches 90% at lr >= 1 on every seed ...
 assert (usable_plain <= 1.0).all()                 # ... the plain net never above lr 1 ...
 assert (usable_bn / usable_plain >= 2).all()       # ... a factor >= 2 on every seed
-assert acc_plain[:, lrs.index(2.0)].max() < 0.5    # at lr 2 the plain net fails on every seed
+assert acc_plain[:, lrs.index(2.0)].max() < 0.5    # at lr 2 the plain net fails on every seed,
+assert acc_bn[:, lrs.index(2.0)].min() > 0.8       # the BN net trains
 best = cl.paired(acc_bn.max(axis=1), acc_plain.max(axis=1), ("BN", "plain"))
 print("each net at its own best lr:", best.summary())
 assert abs(best.mean) < 0.05                       # at their best lrs the two are close
@@ -632,9 +633,10 @@ assert diff_bn < 0.03                              # BN does the centring itself
 
 # %% [markdown]
 # **A longer budget.** Four epochs favour whatever learns fastest. Trained for 12 epochs, the
-# plain net's best accuracy catches up with BN's (−0.3 to +3 points over the 15 seeds), and
-# some of its lr 1 runs recover. The largest usable learning rates still differ by 2–4× (10×
-# on one seed):
+# plain net's best accuracy catches up with BN's (−0.3 to +3 points over the 18 seeds we
+# tried, COURSE_SEED 0–4 and 7), and some of its lr 1 runs recover, so the largest lr reaching
+# 90% now differs by 1–4× (4× or 2× on most seeds; it is a threshold on a coarse grid). What
+# does not change with the budget: at lr 2 the plain net fails on every seed, and BN trains.
 
 # %%
 long = {net: bx.lr_grid(net, lrs=(0.2, 0.5, 1.0, 2.0, 5.0), scales=(1.0,), epochs=12)
@@ -644,8 +646,10 @@ use12 = {net: bx.usable_lr(a, long[net].lrs) for net, a in acc12.items()}
 print(f"12 epochs, largest lr reaching 90%: with BN {use12['batch']}, without {use12['none']}")
 best12 = cl.paired(acc12["batch"].max(axis=1), acc12["none"].max(axis=1), ("BN", "plain"))
 print("12 epochs, each net at its own best lr:", best12.summary())
-assert (use12["batch"] >= 2.0).all() and (use12["batch"] / use12["none"] >= 2).all()
-assert abs(best12.mean) < 0.03
+j2 = long["batch"].lrs.index(2.0)
+print(f"12 epochs, lr 2: with BN {acc12['batch'][:, j2].round(3)}, without {acc12['none'][:, j2].round(3)}")
+assert (acc12["none"][:, j2] < 0.5).all() and (acc12["batch"][:, j2] > 0.8).all()
+assert abs(best12.mean) < 0.03                     # at their best lrs: close
 
 # %% [markdown]
 # ### Much less sensitivity to the initial weight scale
@@ -848,8 +852,9 @@ bx.draw_small_batches(small)
 plt.show()
 
 # %% [markdown]
-# At batch 2, BN does not train at all: with $\hat x = \pm1$ everywhere there is almost
-# nothing to learn from, and validation accuracy stays near chance in both modes. At batches
+# At batch 2, BN does not train: with $\hat x = \pm1$ everywhere there is almost nothing to
+# learn from, and its validation accuracy stays between 13 and 34% in both modes (over the
+# 15 seeds we tried), against 94–97% for LayerNorm. At batches
 # of 4 and 8 it learns, but what it learned (training mode, cyan) and what it does at test
 # time (evaluation mode, blue) are visibly different functions, 11–34 points apart. (Here the
 # evaluation mode is the *better* one: the running averages are smoother than the statistics
@@ -910,7 +915,7 @@ assert (changed["batch"] > 0.2).all() and (changed["layer"] == 0).all()
 # * At init scale 1, move the learning rate from 0.1 to 2 and watch the red curves fail from
 #   lr 1 on, and the blue ones from lr 5.
 # * Set init scale 4: the plain net's initial loss is in the thousands and then explodes. The
-#   BN net starts at a loss of about 7 (the scale reaches only its output layer) and learns,
+#   BN net starts at a loss of about 6–8 (the scale reaches only its output layer) and learns,
 #   faster the larger the lr (the effective learning rate ∝ lr / scale²).
 # * Set init scale 1/4: now the BN net does best at small learning rates, while at scale 4 it
 #   needs lr ≥ 1. The best learning rate moves with the init scale.
@@ -1023,7 +1028,8 @@ display(bnw.bn_explorer(lr=0.5, init_scale=1.0))
 #   both pass the gradient check at < 1e-7 and agree to 1e-12.
 # * On the digits with centred inputs (3 seeds per run, 15 tried; 4 epochs), BN raised the
 #   largest usable learning rate from 0.5 to 2 on most seeds (a factor of 4; 4–10 over the
-#   seeds, 2–4 after 12 epochs) and trained at every init scale from 1/4 to 4. Against raw, uncentred pixels the margin looked larger, because
+#   seeds after 4 epochs, 1–4 after 12; at lr 2 the plain net always failed and BN always
+#   trained) and trained at every init scale from 1/4 to 4. Against raw, uncentred pixels the margin looked larger, because
 #   BN's first layer centres the inputs for free. At each net's own best lr the two are
 #   close. The regularizing effect of BN's batch noise, isolated with ghost batches, is real
 #   but small (0–2 points).

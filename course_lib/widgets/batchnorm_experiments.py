@@ -36,7 +36,7 @@ from ..losses import SoftmaxCrossEntropy
 from ..module import Sequential
 from ..normalization import BatchNorm1d, LayerNorm
 from ..optim import SGD
-from ..rng import seeds as course_seeds
+from ..rng import get_rng, make_rng, seeds as course_seeds
 from ..train import evaluate, fit
 from ._common import one_blas_thread
 
@@ -114,7 +114,8 @@ def make_net(norm="batch", init_scale=1.0, depth=DEPTH, width=WIDTH, placement="
     ``norm``: "batch" (BatchNorm1d), "layer" (LayerNorm), "ghost" (GhostBatchNorm1d with
     ``ghost_size``) or "none". ``placement="before"``: Linear -> norm -> ReLU (the BN paper;
     the Linear has no bias, the norm's beta replaces it); "after": Linear -> ReLU -> norm.
-    The output layer is a plain Linear with a bias. ``rng``: seed or Generator of the weights.
+    The output layer is a plain Linear with a bias. ``rng``: seed or Generator of the weights
+    (None: the course's default generator, ``cl.set_seed``).
     Shapes: (N, 64) -> logits (N, 10).
     """
     if norm not in NORMS:
@@ -123,7 +124,7 @@ def make_net(norm="batch", init_scale=1.0, depth=DEPTH, width=WIDTH, placement="
         raise ValueError(f"make_net: placement must be 'before' or 'after', got {placement!r}")
     if norm == "ghost" and ghost_size is None:
         raise ValueError("make_net: norm='ghost' needs a ghost_size")
-    rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    rng = get_rng(rng)
     sizes = [64] + [width] * (depth - 1) + [10]
 
     def init(fan_in, fan_out, r):
@@ -752,9 +753,10 @@ def batch_dependence(net, X, examples=40, contexts=10, batch_size=8, rng=None):
     ``batch_size`` with companions drawn at random from the other rows, and classified with
     the net in training mode (buffers put back). Returns (changed, spread): the share of the
     examples whose predicted class is not the same in every context, and the largest
-    difference of one logit between two contexts. The net's mode is restored.
+    difference of one logit between two contexts. The net's mode is restored. ``rng``: seed or
+    Generator of the companions (None: derived from COURSE_SEED, ``make_rng(0)``).
     """
-    rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    rng = make_rng(0) if rng is None else get_rng(rng)
     X = np.asarray(X, dtype=np.float64)
     was, state = net.training, net.state_dict()
     net.train()
