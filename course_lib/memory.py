@@ -87,7 +87,7 @@ def cache_memory(model, X=None, training=True):
     With ``X``, first runs one forward pass on X (training mode unless ``training=False``;
     layer by layer with ``forward``, so no hook fires; the mode is restored). Then walks every
     module and adds up ``nbytes`` of each array attribute that is not a buffer — what course_lib's
-    layers keep for backward: Linear x (its input); ReLU x and out (backward reads only out);
+    layers keep for backward: Linear x (its input); ReLU out (all its backward reads);
     the other activations x; BatchNorm1d and LayerNorm x_hat and inv_std; Dropout mask (float64,
     None in eval mode); Maxout x and argmax. When one layer's output is the next layer's cached
     input (ReLU.out is the following Linear's x) it is the same memory and is counted once:

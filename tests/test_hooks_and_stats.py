@@ -412,16 +412,16 @@ def test_plots_reject_what_they_cannot_draw(recorded, rng):
 def test_cache_memory_by_hand(rng):
     model = cl.Sequential(cl.Linear(4, 5, rng=0), cl.ReLU(), cl.Linear(5, 3, rng=0))
     mem = cl.diagnostics.cache_memory(model, rng.standard_normal((7, 4)))
-    # Linear 0 keeps its input (7x4 float64), ReLU its input and output (7x5 each); Linear 2's
-    # input IS the ReLU's output array, counted once
-    assert mem.total == 8 * (7 * 4 + 7 * 5 + 7 * 5) == 784
-    assert mem.per_example == 112
+    # Linear 0 keeps its input (7x4 float64), ReLU only its output (7x5: its backward reads
+    # nothing else); Linear 2's input IS the ReLU's output array, counted once
+    assert mem.total == 8 * (7 * 4 + 7 * 5) == 504
+    assert mem.per_example == 72
     assert [(e["layer"], e["attr"], e["nbytes"], e["new"]) for e in mem.entries] == [
-        ("0", "x", 224, 224), ("1", "x", 280, 280), ("1", "out", 280, 280), ("2", "x", 280, 0)]
-    assert mem.entries[3]["shared_with"] == "1.out"
-    assert mem.by_layer() == {"0": 224, "1": 560, "2": 0}
+        ("0", "x", 224, 224), ("1", "out", 280, 280), ("2", "x", 280, 0)]
+    assert mem.entries[2]["shared_with"] == "1.out"
+    assert mem.by_layer() == {"0": 224, "1": 280, "2": 0}
     assert mem.parameter_bytes == 8 * (4 * 5 + 5 + 5 * 3 + 3)
-    assert "784 bytes" in repr(mem)
+    assert "504 bytes" in repr(mem)
 
 
 def test_cache_memory_with_batchnorm_dropout_and_modes(rng):
@@ -429,17 +429,17 @@ def test_cache_memory_with_batchnorm_dropout_and_modes(rng):
                           cl.Dropout(0.5, rng=0), cl.Linear(5, 3, rng=0))
     X = rng.standard_normal((7, 4))
     train = cl.diagnostics.cache_memory(model, X)
-    # x 224; BN x_hat 280 + inv_std 40 (running stats are buffers, not caches); ReLU x + out
-    # 560; Dropout mask 280 (float64); Linear 4's x is the dropout output, a new array: 280
-    assert train.total == 224 + 280 + 40 + 560 + 280 + 280 == 1664
+    # x 224; BN x_hat 280 + inv_std 40 (running stats are buffers, not caches); ReLU out
+    # 280; Dropout mask 280 (float64); Linear 4's x is the dropout output, a new array: 280
+    assert train.total == 224 + 280 + 40 + 280 + 280 + 280 == 1384
     assert model.training
     model.eval()
     test = cl.diagnostics.cache_memory(model, X, training=False)
     # eval: no mask, and Dropout passes its input through, so Linear 4's x is ReLU's out
-    assert test.total == 224 + 280 + 40 + 560 == 1104
+    assert test.total == 224 + 280 + 40 + 280 == 824
     assert not model.training
     # without X: the caches as they are now (the last pass)
-    assert cl.diagnostics.cache_memory(model).total == 1104
+    assert cl.diagnostics.cache_memory(model).total == 824
 
 
 @pytest.mark.parametrize("n", [1, 16, 64])
