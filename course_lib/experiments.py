@@ -147,3 +147,60 @@ class Paired:
 def paired(a, b, names=("a", "b")):
     """Compare two methods measured on the same seeds (or the same examples): see Paired."""
     return Paired(a, b, names)
+
+
+class McNemar:
+    """Two classifiers compared on the SAME examples (notebook 00 §7).
+
+    From the per-example correctness vectors a and b: ``only_a`` examples right by a and
+    wrong by b, ``only_b`` the reverse (the discordant pairs; the examples both get right or
+    both get wrong say nothing about which is better). ``diff`` = accuracy(a) - accuracy(b)
+    = (only_a - only_b) / n; ``se`` its paired standard error, std(a_i - b_i) / sqrt(n);
+    ``unpaired_se`` the standard error two independent test sets would give,
+    sqrt(p_a (1 - p_a) / n + p_b (1 - p_b) / n); ``p`` McNemar's exact two-sided p-value, the
+    binomial probability of a split of the discordant pairs at least this uneven if each pair
+    were a fair coin.
+    """
+
+    def __init__(self, a, b):
+        a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+        if a.shape != b.shape or a.ndim != 1 or a.size < 2:
+            raise ValueError(f"mcnemar: need two 1-D correctness vectors of the same length >= 2 "
+                             f"(one entry per example), got shapes {a.shape} and {b.shape}")
+        self.n = a.size
+        self.only_a, self.only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+        d = a.astype(float) - b.astype(float)
+        self.diff = float(d.mean())
+        self.se = float(d.std(ddof=1) / math.sqrt(self.n))
+        pa, pb = a.mean(), b.mean()
+        self.unpaired_se = float(math.sqrt((pa * (1 - pa) + pb * (1 - pb)) / self.n))
+        m, k = self.only_a + self.only_b, min(self.only_a, self.only_b)
+        # exact binomial tail in integers: no overflow or rounding for any m
+        self.p = 1.0 if m == 0 else min(1.0, 2 * sum(math.comb(m, i) for i in range(k + 1)) / 2 ** m)
+
+    def summary(self, names=("a", "b")):
+        a, b = names
+        return (f"{a} − {b}: {100 * self.diff:+.1f} points ± {100 * self.se:.1f} (paired s.e.); "
+                f"{self.only_a} digits only {a} gets right, {self.only_b} only {b}; "
+                f"McNemar p = {self.p:.2g}")
+
+    def __repr__(self):
+        return f"McNemar({self.summary()})"
+
+
+def mcnemar(a, b):
+    """Paired comparison of two classifiers' per-example correctness on one data set: see McNemar."""
+    return McNemar(a, b)
+
+
+def bootstrap_se(values, n_boot=2000, rng=None):
+    """Standard error of the mean of ``values`` (one number per example) by the bootstrap:
+    the std of the mean over ``n_boot`` resamples of the examples with replacement. For a
+    paired comparison pass the per-example differences a_i - b_i. Shapes: values (N,)."""
+    from .rng import get_rng
+
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 1 or v.size < 2:
+        raise ValueError(f"bootstrap_se: need a 1-D array of >= 2 values, got shape {v.shape}")
+    idx = get_rng(rng).integers(0, v.size, size=(int(n_boot), v.size))
+    return float(v[idx].mean(axis=1).std(ddof=1))

@@ -150,3 +150,117 @@ def test_graph_stepper_slider_recomputes():
     w.children[2].value = -1.0                               # b = -1 makes d = 0
     assert w.result["grads"]["a"] == 0.0
     _move_through(w, [1, 2, 3, 4, 5])
+
+
+# ---------------------------------------------------------------- COURSE_SEED
+
+def test_cases_follow_course_seed_and_stay_away_from_tiny_entries(monkeypatch):
+    monkeypatch.setenv("COURSE_SEED", "0")
+    _, x_a, g_a = bpw.make_case("tanh")
+    c0 = bpw.error_curve("tanh")
+    monkeypatch.setenv("COURSE_SEED", "3")
+    _, x_b, g_b = bpw.make_case("tanh")
+    assert not np.array_equal(x_a, x_b)
+    assert bpw.error_curve("tanh") is not c0                      # the cache is keyed by the seed
+    np.testing.assert_array_equal(bpw.make_case("tanh", seed=5)[1], bpw.make_case("tanh", seed=5)[1])
+    for case in bpw.CASES:                                         # no accidentally tiny gradient entry
+        _, _, g = bpw.make_case(case)
+        assert np.abs(g).min() > 1e-3 * np.abs(g).max() or case.startswith("ReLU")
+    _, x_r, _ = bpw.make_case(bpw.CASES[2])
+    assert x_r[0, 0] == 3e-4 and np.sort(np.abs(x_r).ravel())[1] >= 0.1
+
+
+# ---------------------------------------------------------------- the dot plot
+
+def test_gradcheck_dots_one_dot_per_result_and_zero_marked():
+    results = {"Linear": cl.gradcheck(cl.Linear(3, 2, rng=0), np.ones((2, 3))),
+               "Tanh": cl.gradcheck(cl.Tanh(), np.linspace(-1, 1, 6).reshape(2, 3))}
+    results["exact"] = cl.GradcheckResult("exact", {"input": 0.0}, 1e-7)
+    ax = bpw.plot_gradcheck_dots(results)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Linear", "Tanh", "exact"]
+    dots = ax.lines[0]
+    np.testing.assert_allclose(dots.get_xdata(), [results["Linear"].max_error, results["Tanh"].max_error])
+    assert ax.get_legend() is not None and ax.lines[1].get_xdata()[0] == 1e-17   # the zero, at the floor
+    assert ax.get_xscale() == "log"
+
+
+# ---------------------------------------------------------------- CS231n's habits
+
+class _MySigmoid(cl.Module):            # the planted bug: sigma instead of sigma (1 - sigma)
+    def forward(self, x):
+        self.s = 1 / (1 + np.exp(-x))
+        return self.s
+
+    def backward(self, dout):
+        return dout * self.s
+
+
+def test_entry_errors_a_penalty_dilutes_a_data_bug():
+    rng = np.random.default_rng(0)
+    X, y = 0.3 * rng.standard_normal((10, 6)), rng.integers(0, 3, 10)
+    model = cl.Sequential(cl.Linear(6, 8, rng=1), _MySigmoid(), cl.Linear(8, 3, rng=2))
+    off = bpw.entry_errors(model, cl.SoftmaxCrossEntropy(), X, y, 0.0, names=("0.W",))
+    strong = bpw.entry_errors(model, cl.SoftmaxCrossEntropy(), X, y, 100.0, names=("0.W",))
+    assert off.shape == (48,) and np.median(off) > 0.1
+    assert np.median(strong) < 1e-3 < np.median(off)
+    good = cl.Sequential(cl.Linear(6, 8, rng=1), cl.Sigmoid(), cl.Linear(8, 3, rng=2))
+    assert bpw.entry_errors(good, cl.SoftmaxCrossEntropy(), X, y, 10.0).max() < 1e-6   # lam*W is right
+    with pytest.raises(ValueError, match="no weight matrix"):
+        bpw.entry_errors(good, cl.SoftmaxCrossEntropy(), X, y, names=("9.W",))
+
+
+class _MeanBias(cl.Linear):
+    def backward_params(self, dout):
+        self.W.grad += self.x.T @ dout
+        self.b.grad += dout.mean(axis=0)
+        return dout
+
+
+def test_sampled_gradcheck_per_array_finds_the_bias_bug():
+    rng = np.random.default_rng(0)
+    model = cl.Sequential(cl.Linear(20, 30, rng=1), cl.Tanh(), _MeanBias(30, 4, rng=2))
+    X, y = rng.standard_normal((8, 20)), rng.integers(0, 4, 8)
+    loss = cl.SoftmaxCrossEntropy()
+    per = bpw.sampled_gradcheck(model, loss, X, y, 3, np.random.default_rng(1))
+    assert set(per) == {"0.W", "0.b", "2.W", "2.b"}
+    assert per["2.b"] > 1e-2 and max(v for k, v in per.items() if k != "2.b") < 1e-6
+    pooled = bpw.sampled_gradcheck(model, loss, X, y, 5, np.random.default_rng(2), per_array=False)
+    assert 1 <= len(pooled) <= 4 and set(pooled) <= set(per)
+    # k = the whole bias: the same number as a full check of that array
+    full = bpw.sampled_gradcheck(model, loss, X, y, 4, np.random.default_rng(3))
+    model.zero_grad()
+    loss.forward(model.forward(X), y)
+    model.backward(loss.backward())
+    numeric = cl.numerical_gradient(lambda: loss.forward(model.forward(X), y), model[2].b.data)
+    assert full["2.b"] == pytest.approx(cl.rel_error(model[2].b.grad, numeric), rel=1e-6)
+
+
+# ---------------------------------------------------------------- memory
+
+def test_memory_sweep_linear_laws_and_inference():
+    sw = bpw.memory_sweep(batch_sizes=(1, 8, 32), depths=(1, 2, 3), width=16, depth=2, batch=8)
+    assert sw["width"] == 16 and sw["batch"] == 8
+    for n, r in zip(sw["batch_sizes"], sw["by_batch"]):
+        assert r["caches"] == n * 8 * (64 + 2 * 16)          # input + one array per hidden layer
+        assert r["per_example"] == 8 * (64 + 2 * 16)
+        assert r["eval_caches"] == r["caches"]
+        assert r["train_peak"] >= r["caches"] - n * 64 * 8
+        assert r["infer_peak"] >= 2 * n * 16 * 8
+    caches = [r["caches"] for r in sw["by_depth"]]
+    assert np.all(np.diff(caches, 2) == 0) and caches[1] - caches[0] == 8 * 8 * 16
+    params = [r["params"] for r in sw["by_depth"]]
+    assert params[1] - params[0] == 8 * (16 * 16 + 16)
+    axes = bpw.plot_memory(sw)
+    assert len(axes) == 2 and "linear in depth" in axes[1].get_title()
+
+
+def test_inference_peak_drops_the_caches_and_keeps_the_output():
+    model = bpw.mlp(6, width=64, seed=0)
+    X = np.random.default_rng(1).standard_normal((512, 64))
+    ref = model.forward(X)
+    out, peak = bpw.inference_peak(model, X)
+    np.testing.assert_array_equal(out, ref)
+    assert all(getattr(layer, "x", None) is None and getattr(layer, "out", None) is None for layer in model.layers)
+    assert cl.diagnostics.cache_memory(model).total == 0     # nothing left behind
+    _, train = bpw.training_peak(model, X)
+    assert train > 2 * peak                                  # keeping the caches costs memory

@@ -130,3 +130,130 @@ def test_dropdown_changes_the_picture():
     assert after["preprocessing"] == "whitened" and before["preprocessing"] == "raw"
     assert after["kappa"] == pytest.approx(1.0) and before["kappa"] > 100
     assert png1 != png0
+
+
+# ---------------------------------------------------------------------------------------------
+# COURSE_SEED, the notebook's figures and its digits experiments
+# ---------------------------------------------------------------------------------------------
+
+def test_make_data_default_follows_course_seed(monkeypatch):
+    monkeypatch.setenv("COURSE_SEED", "0")
+    np.testing.assert_array_equal(fw.make_data()[0], fw.make_data(rng=0)[0])
+    a = fw.explore(1.0, "raw", 5e-4, 20)
+    monkeypatch.setenv("COURSE_SEED", "1")
+    np.testing.assert_array_equal(fw.make_data()[0], fw.make_data(rng=1000)[0])
+    b = fw.explore(1.0, "raw", 5e-4, 20)             # the cache is keyed by the course seed too
+    assert a["kappa"] != b["kappa"]
+
+
+def test_scatter_versions_do_what_their_names_say():
+    X, _ = fw.make_data(scale=0.3, rng=0)
+    v = fw.scatter_versions(X)
+    assert list(v) == list(fw.SCATTER_VERSIONS)
+    cov = {k: np.cov(a, rowvar=False) for k, a in v.items()}
+    assert np.abs(v["centred"].mean(axis=0)).max() < 1e-12
+    np.testing.assert_allclose(v["standardized"].std(axis=0), 1.0)
+    assert abs(cov["PCA (decorrelated)"][0, 1]) < 1e-9 and abs(cov["raw"][0, 1]) > 0.1
+    np.testing.assert_allclose(cov["whitened"], np.eye(2), atol=1e-9)
+    axes = fw.plot_scatter_versions(v)
+    assert [ax.get_title().split("\n")[0] for ax in axes] == list(fw.SCATTER_VERSIONS)
+    assert "ρ = 0.00" in axes[-1].get_title()
+
+
+def test_static_figures_draw():
+    axes = fw.plot_losses()
+    assert len(axes) == 3 and axes[0].figure.get_size_inches()[0] <= 8.4
+    versions = {how: fw.preprocess(*fw.make_data(rng=0), how) for how in fw.PREPROCESSING}
+    lrs = {how: 0.5 / np.linalg.eigvalsh(X.T @ X / len(X))[-1] for how, (X, _) in versions.items()}
+    ax = fw.plot_gaps(versions, lrs, {how: 1.0 for how in versions}, steps=20)
+    assert len(ax.get_lines()) == 4
+    # the floor: nothing is drawn below log10(1e-12)
+    assert min(line.get_ydata().min() for line in ax.get_lines()) >= -12
+    res = fw.explore(1.0, "raw", 5e-4, 50)
+    ax = fw.plot_contours(res, inset=True, legend=None)
+    assert ax.get_legend() is None and len(ax.child_axes) == 1
+    assert "magnified" in ax.child_axes[0].get_xlabel()
+
+
+def test_lr_selection_records_what_fit_does():
+    runs = fw.lr_selection(lrs=(0.1, 0.01), seeds=(0, 1), epochs=2)
+    assert runs is fw.lr_selection(lrs=(0.1, 0.01), seeds=(0, 1), epochs=2)     # cached
+    assert runs.seeds == [0, 1]
+    n_val = len(fw.centred_digits()[3])
+    assert runs["val_acc"].shape == (2, 2) and runs["correct"].shape == (2, 2, n_val)
+    assert runs["val_curve"].shape == (2, 2, 2)
+    np.testing.assert_allclose(runs["correct"].mean(axis=2), runs["val_acc"])
+    np.testing.assert_allclose(runs["val_curve"][:, :, -1], runs["val_acc"])   # the last epoch
+    np.testing.assert_allclose(runs["first_loss"], np.log(10), atol=0.05)      # the ln K start
+    assert np.all(runs["steps"] == 2 * int(np.ceil(len(fw.centred_digits()[1]) / 64)))
+    # the same run through cl.fit by hand
+    import course_lib as cl
+
+    Xtr, ytr, Xva, yva = fw.centred_digits()[:4]
+    model = fw.make_classifier(1)
+    hist = cl.fit(model, cl.SoftmaxCrossEntropy(), cl.SGD(model.parameters(), lr=0.01, momentum=0.9),
+                  Xtr, ytr, epochs=2, batch_size=64, val=(Xva, yva), rng=np.random.default_rng([1, 2]),
+                  progress=False)
+    assert hist.val_acc[-1] == runs["val_acc"][1, 1]
+
+
+def test_init_scale_runs_start_where_the_scale_says():
+    runs = fw.init_scale_runs(scales=(0.01, 30.0), seeds=(0, 1), epochs=1)
+    tl = runs["train_loss"]
+    assert tl.shape[:2] == (2, 2) and runs["val_loss"].shape == (2, 2, 1)
+    np.testing.assert_allclose(tl[:, 0, 0], np.log(10), atol=0.01)
+    assert np.all(tl[:, 1, 0] > 5 * np.log(10))
+    axes = fw.plot_init_scales(runs, scales=(0.01, 30.0), steps=10)
+    assert [t.get_text() for t in axes[1].get_legend().get_texts()] == ["× 0.01 (loss ln K)", "× 30"]
+
+
+def test_plot_lr_selection_shows_the_paired_differences():
+    import course_lib as cl
+
+    runs = fw.lr_selection(lrs=(0.1, 0.01), seeds=(0, 1), epochs=2)
+    axes = fw.plot_lr_selection(runs, lrs=(0.1, 0.01), top=(0, 1))
+    c = runs["correct"].astype(bool)
+    expected = [100 * cl.experiments.mcnemar(c[i, 0], c[i, 1]).diff for i in range(2)]
+    points = axes[1].lines[0].get_ydata()
+    np.testing.assert_allclose(points, expected)
+    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["lr = 0.1", "lr = 0.01"]
+
+
+def test_mcnemar_counts_only_the_discordant_examples():
+    import math
+
+    import course_lib as cl
+
+    a = np.array([1] * 80 + [1] * 12 + [0] * 3 + [0] * 5, dtype=bool)
+    b = np.array([1] * 80 + [0] * 12 + [1] * 3 + [0] * 5, dtype=bool)
+    t = cl.experiments.mcnemar(a, b)
+    assert (t.only_a, t.only_b, t.n) == (12, 3, 100)
+    assert t.diff == pytest.approx(0.09)
+    d = a.astype(float) - b
+    assert t.se == pytest.approx(d.std(ddof=1) / 10)
+    expected_p = 2 * sum(math.comb(15, k) for k in range(4)) / 2 ** 15      # P(X <= 3) twice
+    assert t.p == pytest.approx(expected_p) and 0.03 < t.p < 0.04
+    # symmetric, and the agreeing examples do not matter
+    assert cl.experiments.mcnemar(b, a).p == t.p and cl.experiments.mcnemar(b, a).diff == -t.diff
+    a2, b2 = np.r_[a, np.ones(500, bool)], np.r_[b, np.ones(500, bool)]
+    assert cl.experiments.mcnemar(a2, b2).p == t.p
+    assert cl.experiments.mcnemar(a, a).p == 1.0
+    # a huge number of discordant pairs: no overflow
+    big = cl.experiments.mcnemar(np.r_[np.ones(3000, bool), np.zeros(2000, bool)],
+                                 np.r_[np.zeros(3000, bool), np.ones(2000, bool)])
+    assert 0 <= big.p < 1e-40
+    assert "McNemar p" in t.summary(("A", "B"))
+    with pytest.raises(ValueError, match="same length"):
+        cl.experiments.mcnemar(a, b[:-1])
+
+
+def test_bootstrap_se_matches_the_binomial_formula():
+    import course_lib as cl
+
+    v = (np.random.default_rng(0).random(400) < 0.9).astype(float)
+    se = cl.experiments.bootstrap_se(v, n_boot=4000, rng=np.random.default_rng(1))
+    p = v.mean()
+    assert se == pytest.approx(np.sqrt(p * (1 - p) / 400), rel=0.08)
+    assert se == cl.experiments.bootstrap_se(v, n_boot=4000, rng=np.random.default_rng(1))
+    with pytest.raises(ValueError, match="1-D"):
+        cl.experiments.bootstrap_se(np.zeros((3, 3)))

@@ -12,12 +12,20 @@ an ipywidgets builder:
   with centred or forward differences; the current h is highlighted and the title gives the
   verdict (good < 1e-7 <= suspicious < 1e-4 <= wrong). Curves are precomputed (cached),
   so moving the slider only redraws.
+
+The notebook's other helpers live here too: ``plot_gradcheck_dots`` (every layer's
+gradcheck error as a dot plot), ``entry_errors`` and ``sampled_gradcheck`` (CS231n's
+gradient-checking habits: a penalty dilutes a data-loss bug; check a few coordinates of
+EVERY parameter array), and the memory cost of backprop (``mlp``, ``memory_sweep``,
+``inference_peak``, ``plot_memory``). Every random draw derives from COURSE_SEED: the
+explorer's test points from ``make_rng(0)``, the networks from the seeds passed in.
 """
 from functools import lru_cache
 
 import numpy as np
 
-from ..gradcheck import rel_error
+from ..gradcheck import numerical_gradient, rel_error
+from ..rng import course_seed, make_rng
 
 # ---------------------------------------------------------------------------------------
 # 1. A scalar computational graph, step by step
@@ -94,7 +102,7 @@ def draw_graph(step, trace, ax=None):
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 3.6))
+        _, ax = plt.subplots(figsize=(8.4, 3.4))
     s = trace[int(np.clip(step, 0, len(trace) - 1))]
     for src, dst in GRAPH_EDGES:
         (x0, y0), (x1, y1) = GRAPH_POS[src], GRAPH_POS[dst]
@@ -142,7 +150,7 @@ def graph_stepper(a=2.0, b=-3.0):
 
     def show(step, a, b):
         trace = _cached_trace(round(a, 6), round(b, 6))
-        fig, ax = plt.subplots(figsize=(9, 3.6))
+        fig, ax = plt.subplots(figsize=(8.4, 3.4))
         fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.92)
         draw_graph(step, trace, ax)
         s = trace[step]
@@ -215,29 +223,38 @@ def _sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
-def make_case(name, seed=0):
+def make_case(name, seed=None):
     """A test function for the explorer: returns (f, x0, grad) with f(x) a scalar computed
     entirely in x's dtype, x0 the float64 point, grad the exact gradient at x0 (float64).
 
     Every case is a layer (or loss) contracted with a fixed random upstream gradient, f(x) =
-    sum(layer(x) * dout), as cl.gradcheck does. Shapes: x0 (3, 4) for the layers, (3, 5) for
+    sum(layer(x) * dout), as cl.gradcheck does. ``seed``: the draws; None takes them from
+    ``make_rng(0)`` (COURSE_SEED). The upstream gradients (and the worked example's x and V)
+    are at least 0.3 in size, so that no gradient entry is accidentally tiny (a tiny entry's
+    RELATIVE error is rounding noise, whatever the formula); in the ReLU case every input
+    except the planted one (3e-4) is at least 0.1 from the kink. Shapes: x0 (3, 4) for the layers, (3, 5) for
     softmax + cross-entropy, (3, 4) W for the worked example.
     """
-    rng = np.random.default_rng(seed)
+    rng = make_rng(0) if seed is None else np.random.default_rng(seed)
+
+    def away(shape, lo=0.3):            # normal draws pushed at least lo away from 0
+        z = rng.standard_normal(shape)
+        return np.sign(z) * (lo + np.abs(z))
     if name == "sigmoid":
-        x0, dout = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+        x0, dout = rng.standard_normal((3, 4)), away((3, 4))
         s = _sigmoid(x0)
         return (lambda x: np.sum(_sigmoid(x) * dout.astype(x.dtype))), x0, dout * s * (1 - s)
     if name == "tanh":
-        x0, dout = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+        x0, dout = rng.standard_normal((3, 4)), away((3, 4))
         return (lambda x: np.sum(np.tanh(x) * dout.astype(x.dtype))), x0, dout * (1 - np.tanh(x0) ** 2)
     if name.startswith("ReLU"):
-        x0, dout = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+        x0, dout = rng.standard_normal((3, 4)), away((3, 4))
+        x0 = np.sign(x0) * (0.1 + np.abs(x0))        # every other input away from the kink
         x0[0, 0] = 3e-4
         return (lambda x: np.sum(np.maximum(x, 0) * dout.astype(x.dtype))), x0, dout * (x0 > 0)
     if name.startswith("linear"):
         x0, W = rng.standard_normal((3, 4)), rng.standard_normal((4, 5))
-        b, dout = rng.standard_normal(5), rng.standard_normal((3, 5))
+        b, dout = rng.standard_normal(5), away((3, 5))
         return ((lambda x: np.sum((x @ W.astype(x.dtype) + b.astype(x.dtype)) * dout.astype(x.dtype))),
                 x0, dout @ W.T)
     if name.startswith("softmax"):
@@ -253,8 +270,7 @@ def make_case(name, seed=0):
         p[np.arange(3), y] -= 1
         return ce, z0, p / 3
     if name.startswith("worked"):
-        x, W0, V, y = (rng.standard_normal(3), rng.standard_normal((3, 4)),
-                       rng.standard_normal(4), 0.5)
+        x, W0, V, y = away(3), rng.standard_normal((3, 4)), away(4), 0.5
 
         def loss(W):
             return (_sigmoid(x.astype(W.dtype) @ W) @ V.astype(W.dtype) - W.dtype.type(y)) ** 2
@@ -264,20 +280,27 @@ def make_case(name, seed=0):
     raise ValueError(f"make_case: unknown case {name!r}; choose one of {CASES}")
 
 
-@lru_cache(maxsize=64)
 def error_curve(case, dtype="float64", method="centred"):
     """Relative error (max over elements, as cl.rel_error) of the finite-difference gradient
-    for every h = 10**LOG10_H. Cached: the explorer computes each curve once.
+    for every h = 10**LOG10_H. Cached: the explorer computes each curve once (per COURSE_SEED).
 
     Exact agreement is reported as 1e-17 so that it can be drawn on a log axis.
     Shapes: returns a read-only float64 array of shape LOG10_H.shape, i.e. (45,).
     """
+    return _error_curve(course_seed(), case, dtype, method)
+
+
+@lru_cache(maxsize=64)
+def _error_curve(seed, case, dtype, method):
     f, x0, grad = make_case(case)
     x = x0.astype(dtype)
     errs = np.array([rel_error(numeric_grad(f, x, 10.0 ** e, method), grad) for e in LOG10_H])
     errs = np.maximum(errs, 1e-17)
     errs.setflags(write=False)
     return errs
+
+
+error_curve.cache_clear = _error_curve.cache_clear
 
 
 def precompute(cases=CASES, dtypes=DTYPES, methods=METHODS):
@@ -298,7 +321,7 @@ def draw_check(log10_h, case, dtype, method, ax=None):
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(8.5, 4))
+        _, ax = plt.subplots(figsize=(8.4, 4))
     i = int(np.argmin(np.abs(LOG10_H - log10_h)))
     lo, hi = -17.0, 0.5
     # few text objects: rendering text is most of the cost of a redraw
@@ -337,7 +360,7 @@ def gradcheck_explorer(case=CASES[0], dtype="float64", method="centred"):
     import matplotlib.pyplot as plt
 
     def show(h, dtype, case, method):
-        fig, ax = plt.subplots(figsize=(8.5, 4))
+        fig, ax = plt.subplots(figsize=(8.4, 4))
         fig.subplots_adjust(left=0.1, right=0.96, bottom=0.13, top=0.91)
         _, err = draw_check(np.log10(h), case, dtype, method, ax)
         return {"h": h, "err": err, "verdict": verdict(err), "fig": fig}
@@ -353,3 +376,240 @@ def gradcheck_explorer(case=CASES[0], dtype="float64", method="centred"):
     )
     box.add_class("course-main-widget")   # the browser test moves this widget's first slider
     return box
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Every layer's gradient check as one picture
+# ---------------------------------------------------------------------------------------
+
+def plot_gradcheck_dots(results, ax=None, floor=1e-17):
+    """A dot plot of ``{name: GradcheckResult}``: one dot per object at its largest relative
+    error, on a log axis with the verdict bands (good < 1e-7 <= suspicious < 1e-4 <= wrong).
+    An error of exactly 0 (it happens for linear maps) is drawn as an open circle at
+    ``floor``. Returns ax."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8.4, 4.6))
+    names = list(results)
+    errs = np.array([results[n].max_error for n in names])
+    y = np.arange(len(names))
+    lo, hi = np.log10(floor) - 0.5, 0.5
+    for (a, b), colour, alpha, label in (((lo, np.log10(GOOD)), "tab:green", 0.10, "good"),
+                                         ((np.log10(GOOD), np.log10(WRONG)), "gold", 0.20, "suspicious"),
+                                         ((np.log10(WRONG), hi), "tab:red", 0.10, "wrong")):
+        ax.axvspan(10.0 ** a, 10.0 ** b, color=colour, alpha=alpha, lw=0)
+        ax.text(10.0 ** ((a + b) / 2), len(names) + 0.05, label, ha="center", va="center", fontsize=9)
+    ax.hlines(y, 10.0 ** lo, np.maximum(errs, floor), color="0.85", lw=0.8, zorder=1)
+    zero = errs <= 0
+    ax.plot(errs[~zero], y[~zero], "o", color="tab:blue", ms=6, zorder=3)
+    if zero.any():
+        ax.plot(np.full(zero.sum(), floor), y[zero], "o", mfc="none", mec="tab:blue", ms=6,
+                zorder=3, label="exactly 0")
+        ax.legend(fontsize=9, loc="lower right")
+    ax.set_xscale("log")
+    ax.set_xlim(10.0 ** lo, 10.0 ** hi)
+    ax.set_ylim(len(names) + 0.45, -0.6)          # a free row at the bottom for the band names
+    ax.set_yticks(y, names, fontsize=9)
+    ax.set_xticks([10.0 ** k for k in range(-16, 1, 2)], [f"1e{k}" if k else "1" for k in range(-16, 1, 2)])
+    ax.set_xlabel("max relative error, analytic vs centred difference (log scale)")
+    return ax
+
+
+# ---------------------------------------------------------------------------------------
+# 4. CS231n's habits: each term on its own, and a few coordinates of every array
+# ---------------------------------------------------------------------------------------
+
+def _penalized_loss(model, loss_fn, X, y, lam):
+    weights = [p for p in model.parameters() if p.is_weight]
+
+    def total():
+        return loss_fn.forward(model.forward(X), y) + 0.5 * lam * sum(np.sum(p.data ** 2) for p in weights)
+    return total, weights
+
+
+def entry_errors(model, loss_fn, X, y, lam=0.0, names=None):
+    """Relative error of every ENTRY of every weight matrix's gradient of
+    loss_fn(model(X), y) + lam/2 * sum ||W||^2 (an L2 penalty on the weights, gradient lam*W),
+    analytic (model.backward plus lam*W) against centred differences. ``names``: only these
+    weight matrices (names as in ``model.named_parameters()``), default all.
+    Returns a 1-D array, the chosen weight entries concatenated."""
+    total, weights = _penalized_loss(model, loss_fn, X, y, lam)
+    model.zero_grad()
+    total()
+    model.backward(loss_fn.backward())
+    chosen = [p for name, p in model.named_parameters() if p.is_weight and (names is None or name in names)]
+    if not chosen:
+        raise ValueError(f"entry_errors: no weight matrix named {names}; the model has "
+                         f"{[n for n, p in model.named_parameters() if p.is_weight]}")
+    out = []
+    for p in chosen:
+        analytic = p.grad + lam * p.data
+        numeric = numerical_gradient(total, p.data)
+        out.append((np.abs(analytic - numeric) / np.maximum(np.abs(analytic) + np.abs(numeric), 1e-12)).ravel())
+    return np.concatenate(out)
+
+
+def sampled_gradcheck(model, loss_fn, X, y, k, rng, per_array=True, h=1e-5):
+    """Check only ``k`` coordinates of the gradient, as one must in a big network.
+
+    ``per_array``: k coordinates drawn from EACH parameter array (CS231n's advice); otherwise
+    k coordinates drawn from all parameters pooled into one vector, so a small array (a bias)
+    is rarely visited. Each coordinate costs two forward passes.
+    Returns {parameter name: max relative error over its sampled coordinates} (arrays that
+    got no sample are left out).
+    """
+    named = list(model.named_parameters())
+    model.zero_grad()
+    loss_fn.forward(model.forward(X), y)
+    model.backward(loss_fn.backward())
+    if per_array:
+        picks = [(i, j) for i, (_, p) in enumerate(named)
+                 for j in rng.choice(p.size, size=min(k, p.size), replace=False)]
+    else:
+        sizes = np.array([p.size for _, p in named])
+        flat = rng.choice(sizes.sum(), size=k, replace=False)
+        owner = np.searchsorted(np.cumsum(sizes), flat, side="right")
+        picks = [(int(i), int(f - (sizes[:i].sum()))) for i, f in zip(owner, flat)]
+    errors = {}
+    for i, j in picks:
+        name, p = named[i]
+        flat_data = p.data.reshape(-1)
+        old = flat_data[j]
+        flat_data[j] = old + h
+        plus = loss_fn.forward(model.forward(X), y)
+        flat_data[j] = old - h
+        minus = loss_fn.forward(model.forward(X), y)
+        flat_data[j] = old
+        num = (plus - minus) / (2 * h)
+        err = rel_error(p.grad.reshape(-1)[j], num)
+        errors[name] = max(errors.get(name, 0.0), err)
+    return errors
+
+
+# ---------------------------------------------------------------------------------------
+# 5. The memory cost of backprop: what the forward pass leaves for the backward pass
+# ---------------------------------------------------------------------------------------
+
+def mlp(depth, width=256, d_in=64, d_out=10, seed=0):
+    """Linear(d_in, width), ReLU, then (depth - 1) x [Linear(width, width), ReLU], then
+    Linear(width, d_out); He init from default_rng(seed). depth = number of hidden layers."""
+    from ..activations import ReLU
+    from ..layers import Linear
+    from ..module import Sequential
+
+    rng = np.random.default_rng(seed)
+    layers, fan_in = [], d_in
+    for _ in range(depth):
+        layers += [Linear(fan_in, width, rng=rng), ReLU()]
+        fan_in = width
+    return Sequential(*layers, Linear(fan_in, d_out, rng=rng))
+
+
+def inference_peak(model, X):
+    """Peak bytes NumPy allocates during a forward pass that keeps nothing for a backward pass
+    (each layer's caches are dropped as soon as the next layer has run: what PyTorch's
+    ``torch.no_grad()`` does by never recording them), measured with tracemalloc.
+    The input batch itself is not counted (it exists before the pass). Returns (out, bytes)."""
+    import tracemalloc
+
+    from ..memory import _cached_arrays
+
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        h = X
+        for layer in model.layers:
+            h = layer.forward(h)
+            for attr in [name for name, _ in _cached_arrays(layer)]:   # no loop variable keeps one alive
+                setattr(layer, attr, None)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return h, peak
+
+
+def training_peak(model, X):
+    """Peak bytes NumPy allocates during a training-mode forward pass that keeps every cache
+    (as backward needs), measured with tracemalloc; the input batch is not counted."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        h = X
+        for layer in model.layers:
+            h = layer.forward(h)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return h, peak
+
+
+def memory_sweep(batch_sizes=(1, 4, 16, 64, 256, 1024), depths=(1, 2, 4, 8), width=256, depth=3,
+                 batch=64, seed=0):
+    """The memory held by the forward caches (``cl.diagnostics.cache_memory``) of ``mlp``:
+    against the batch size at ``depth`` hidden layers, and against the depth at batch size
+    ``batch``; with the parameter bytes and the tracemalloc peaks of a training forward (caches
+    kept) and an inference forward (caches dropped). Inputs from default_rng(seed + 1).
+
+    Returns a dict: "batch_sizes", "depths", "width", "batch", "by_batch" and "by_depth" (lists of dicts with
+    "caches" (bytes), "per_example", "params", "train_peak", "infer_peak", "eval_caches"
+    (cache bytes of a forward in eval mode)).
+    """
+    from ..memory import cache_memory
+
+    rng = np.random.default_rng(seed + 1)
+
+    def measure(d, n):
+        model = mlp(d, width, seed=seed)
+        X = rng.standard_normal((n, 64))
+        mem = cache_memory(model, X)
+        eval_mem = cache_memory(model, X, training=False)
+        _, train_peak = training_peak(model, X)
+        _, infer_peak = inference_peak(model, X)
+        return {"caches": mem.total, "per_example": mem.per_example, "params": mem.parameter_bytes,
+                "train_peak": train_peak, "infer_peak": infer_peak, "eval_caches": eval_mem.total}
+
+    return {"batch_sizes": list(batch_sizes), "depths": list(depths), "width": width, "batch": batch,
+            "by_batch": [measure(depth, n) for n in batch_sizes],
+            "by_depth": [measure(d, batch) for d in depths]}
+
+
+def plot_memory(sweep, axes=None):
+    """Left: cache bytes per example against the batch size (log x), with the training and
+    inference peaks per example. Right: cache bytes against the depth at a fixed batch, with
+    the parameters (and their gradients) and the inference peak. Returns the axes."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(8.4, 3.6))
+    n = np.array(sweep["batch_sizes"])
+    b = sweep["by_batch"]
+    kb = 1e3
+    axes[0].plot(n, [r["per_example"] / kb for r in b], "o-", label="forward caches")
+    axes[0].plot(n, [r["infer_peak"] / r_n / kb for r, r_n in zip(b, n)], "s--",
+                 label="inference peak (no caches)")
+    axes[0].plot(n, [r["params"] / r_n / kb for r, r_n in zip(b, n)], ":", color="0.4",
+                 label="parameters ÷ batch size")
+    axes[0].set_xscale("log")
+    axes[0].set_yscale("log")
+    axes[0].set(xlabel="batch size N", ylabel="kB per example (log scale)",
+                title="per example: constant in N")
+    axes[0].legend(fontsize=9, loc="upper right")
+    d = np.array(sweep["depths"])
+    r = sweep["by_depth"]
+    mb = 1e6
+    axes[1].plot(d, [x["caches"] / mb for x in r], "o-", label="forward caches")
+    axes[1].plot(d, [2 * x["params"] / mb for x in r], "^-", color="tab:green",
+                 label="parameters + gradients")
+    axes[1].plot(d, [x["infer_peak"] / mb for x in r], "s--", color="tab:orange",
+                 label="inference peak")
+    axes[1].set(xlabel="hidden layers (width %d)" % sweep["width"], ylabel="MB",
+                title=f"batch of {sweep['batch']}: linear in depth")
+    axes[1].set_xticks(d)
+    axes[1].legend(fontsize=9, loc="upper left")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    axes[0].figure.tight_layout()
+    return axes
