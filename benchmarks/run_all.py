@@ -95,7 +95,19 @@ def training_rows(n=TRAINING_N, repeats=TRAINING_REPEATS):
     else:
         rows.append(Row("training epoch: course_lib / PyTorch", "-", f"< {bench_mlp.TORCH_TARGET}x",
                         "-", "PyTorch not installed"))
+    rows.append(batchnorm_backward_row())
     return rows
+
+
+def batchnorm_backward_row():
+    """Notebook 04 derives BatchNorm's backward node by node and shows it equal to the compact
+    formula that cl.BatchNorm1d uses: how much time does the compact form save?"""
+    from course_lib.widgets.batchnorm_graph import time_backwards
+
+    t = time_backwards()
+    return Row("BatchNorm backward: staged / compact", f"{t['ratio']:.2f}x", "(no budget)", "-",
+               f"N={t['n']}, D={t['d']}: staged {1e6 * t['staged']:.0f} µs, compact "
+               f"{1e6 * t['compact']:.0f} µs, max |difference| {t['max_abs_diff']:.1e}")
 
 
 # ---------------------------------------------------------------------------------------------
