@@ -30,8 +30,10 @@ def gain(nonlinearity, param=None):
     """Recommended gain for a non-linearity, as ``torch.nn.init.calculate_gain``.
 
     linear/sigmoid 1, tanh 5/3, relu sqrt(2), leaky_relu sqrt(2 / (1 + slope**2)), selu 3/4.
-    Note the sigmoid gain is 1 by PyTorch's convention; Glorot & Bengio's analysis suggests
-    about 4x the tanh scale for the logistic sigmoid because sigmoid'(0) = 1/4 (notebook 02).
+    Note the sigmoid gain is 1 by PyTorch's convention; the usual advice (Bengio 2012 and the
+    Theano tutorial, both citing Glorot & Bengio 2010) is about 4x the tanh scale for the
+    logistic sigmoid, because sigmoid'(0) = 1/4: that fixes the backward pass only, and tanh's
+    5/3 is a forward-pass choice (notebook 02 measures both directions).
     """
     if nonlinearity not in _GAINS:
         raise ValueError(f"gain: unknown nonlinearity {nonlinearity!r}; expected one of "
