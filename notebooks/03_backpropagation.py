@@ -477,7 +477,7 @@ checks = {
                                       cl.Linear(8, 3, rng=cl.make_rng(12))),
 }
 results = {name: cl.gradcheck(layer, X6) for name, layer in checks.items()}
-logits, labels = rng.standard_normal((5, 4)), rng.integers(0, 4, size=5)
+logits, labels = 0.5 * rng.standard_normal((5, 4)), rng.integers(0, 4, size=5)   # moderate: see §6
 pred, target = rng.standard_normal((5, 2)), rng.standard_normal((5, 2))
 probs = rng.uniform(size=(5, 2))
 results["SoftmaxCrossEntropy"] = cl.gradcheck(cl.SoftmaxCrossEntropy(), logits, target=labels)
@@ -795,12 +795,15 @@ class FixedSigmoid(MySigmoid):
 model.layers[3] = FixedSigmoid()
 whole = model_gradcheck(model, loss_fn, Xh, yh)
 print("after the fix:", ", ".join(f"{n} {e:.1e}" for n, e in whole.items()))
-assert max(whole.values()) < 1e-7 and cl.gradcheck(model[3], rng.standard_normal((4, 8)))
+assert max(whole.values()) < 1e-6                     # far from "wrong": no bug left (rounding, see below)
+assert cl.gradcheck(model[3], rng.standard_normal((4, 8)))   # the fixed layer alone: good
 
 # %% [markdown]
-# All good now. The whole-model errors ($10^{-9}$–$10^{-8}$) are typically larger than a single
-# layer's: rounding errors of many operations add up, and the smallest entries of
-# a gradient are relatively the noisiest. Another reason to check layer by layer.
+# All good now. The whole-model errors ($10^{-9}$ to $10^{-7}$, depending on the draw) are
+# typically larger than a single layer's: rounding errors of many operations add up, and the
+# smallest entries of a gradient are relatively the noisiest — on some draws the first
+# layer's even crosses $10^{-7}$ from rounding alone, while the fixed layer checked alone is
+# good. Another reason to check layer by layer.
 
 # %% [markdown]
 # **A second bug, and a lesson about test inputs.** Here a layer averages the bias gradient over
