@@ -100,8 +100,7 @@ print("best degree per draw:", best)
 assert np.all(np.diff(train_mse, axis=1) <= 1e-12)        # sanity: nested least squares never fits worse
 assert np.all((3 <= best) & (best <= 12))                  # validation error: a U, minimum in the middle,
 assert np.all(val_mse[:, 0] > 3 * val_mse.min(axis=1))     # ... far above it on the left,
-assert np.all(val_mse[:, -1] > 1.5 * val_mse.min(axis=1)) and \
-    val_mse[:, -1].mean() > 3 * val_mse.min(axis=1).mean()  # ... and on the right, on every draw
+assert val_mse[:, -1].mean() > 3 * val_mse.min(axis=1).mean()  # ... and on the right, on average
 assert np.all(train_mse[:, -1] < noise_var) and np.all(val_mse[:, -1] > noise_var)  # degree 15 fits noise
 assert bv["bias2"][5] < 0.01 * bv["bias2"][1]              # bias falls with capacity ...
 assert np.all(np.diff(bv["variance"]) > 0)                 # ... variance rises at every step
@@ -110,8 +109,8 @@ assert np.all(np.abs(bv["error"] - decomposed) < 0.05 * bv["error"])   # error =
 
 # %% [markdown]
 # The training error falls with every extra degree; a nested family of models can only fit
-# better. The validation error falls, flattens, and rises again: a U, on every draw, with its
-# minimum at degree 3–7. At degree 15 the training MSE is far *below* the noise variance
+# better. The validation error falls, flattens, and rises again: a U, with its minimum at
+# degree 3–7 on every draw. At degree 15 the training MSE is far *below* the noise variance
 # $0.09$. The true function itself would score about 0.09 on these points, so anything much
 # lower has fitted the noise. The polynomial has memorized it, and pays on new data; how much
 # it pays depends a lot on the draw (the right end of the U varies severalfold).
@@ -183,7 +182,7 @@ for s, kk, r in zip(draws, k, ridge):
 ratio = ridge[np.arange(len(draws)), 1, k] / ridge[:, 1, 0]
 assert np.all(np.diff(ridge[:, 0], axis=1) >= -1e-12)          # sanity: training error only goes up with λ
 assert np.all((0 < k) & (k < len(lams) - 1))                    # the best λ is inside the range ...
-assert np.all(ratio < 0.8) and ratio.mean() < 0.5               # ... and clearly better than no penalty
+assert ratio.mean() < 0.5                                       # ... and much better than none on average
 
 fig, ax = plt.subplots(figsize=(6.5, 3.6))
 cl.plots.plot_seeds(lams, ridge[:, 0], ax=ax, label="training MSE", logx=True)
@@ -197,8 +196,9 @@ plt.show()
 
 # %% [markdown]
 # The penalty costs training error at every $\lambda$, and buys validation error: at the
-# best $\lambda$ (between $10^{-2}$ and $10^{-1}$ here) the validation error is on average well
-# under half of the unpenalized value, although the gain varies a lot between draws. Too much
+# best $\lambda$ (between $10^{-2}$ and $10^{-1}$ here) the validation error is on average
+# under half of the unpenalized value, although the gain varies a lot between draws (on a draw
+# whose degree-15 fit happens not to overfit much, there is little to gain). Too much
 # penalty underfits again, so $\lambda$ is a hyperparameter chosen on the validation set.
 #
 # ### Penalize the weights, usually not the biases
@@ -382,9 +382,10 @@ for r in nones:
     print(f"seed {r.seed}: training accuracy {r.train_acc[-1]:.3f} (on the noisy labels), validation "
           f"accuracy {r.val_acc[-1]:.3f}; validation loss {r.val_loss.min():.3f} at its best, "
           f"{r.val_loss[-1]:.3f} at the end")
-assert 0.12 < wrong < 0.24
-assert all(r.train_acc[-1] > 0.98 and r.val_acc[-1] < 0.85 for r in nones)   # it memorizes the wrong labels
-assert all(r.val_loss[-1] > r.val_loss.min() + 0.04 for r in nones)        # and pays for it on validation
+assert 0.1 < wrong < 0.28                            # 20% replaced, one in ten by the right class
+assert all(r.train_acc[-1] > 0.98 for r in nones)                      # it memorizes the wrong labels
+assert all(r.val_loss[-1] > r.val_loss.min() and r.val_acc[-1] < r.val_acc.max() - 0.03
+           for r in nones)                                              # and pays for it on validation
 
 # %% [markdown]
 # On every seed the plain network learns the noisy training labels almost perfectly. Since
@@ -560,7 +561,7 @@ assert np.all(sweep.col_norm[1] <= 3.0 + 1e-5)                    # every unit s
 assert np.abs(capped[sane] - free[sane]).mean() < 0.01            # at sane rates max-norm is inert
 assert np.all(capped[-1] > 0.9) and np.all(free[-1] < 0.75)       # at lr 2 it limits the damage ...
 assert capped[~sane].mean(axis=1).max() < best_free + 0.01        # ... but does not beat the best sane lr
-assert all(acc < 0.6 and dead > 0.8 for acc, dead in sweep.wild.values())   # and lr 4 breaks both
+assert all(acc < best_free - 0.2 and dead > 0.8 for acc, dead in sweep.wild.values())   # lr 4 breaks both
 
 rx.plot_max_norm_sweep(sweep)
 plt.show()
@@ -572,8 +573,9 @@ plt.show()
 # without bound and most of its ReLUs die. With $c = 3$ the same rates still give 0.95 or more.
 # So **max-norm limits the damage of a too-large learning rate; here it does not make the large
 # rate useful**: nothing beats simply using a sane one. It does not remove the upper end
-# either: at lr 4 both versions fail, because a bound on the weights' length says nothing about
-# the biases or about how a step points.
+# either: at lr 4 both versions break down (most units dead, accuracy far below a sane rate's),
+# because a bound on the weights' length says nothing about the biases or about how a step
+# points.
 #
 # Two lessons about the setting. First, **centring the inputs moved the edge.** The same net
 # on raw pixels in $[0, 1]$ already breaks at lr 0.5:
@@ -651,7 +653,8 @@ assert none.best_epoch == stopper.best_epoch and none.stop_epoch == hist.epochs
 for r in nones:
     print(f"seed {r.seed}: early-stopped at epoch {r.best_epoch + 1}: val loss {r.es_val_loss:.3f}, "
           f"accuracy {r.es_val_acc:.3f}; after {rw.EPOCHS} epochs: {r.val_loss[-1]:.3f}, {r.val_acc[-1]:.3f}")
-    assert r.es_val_loss < r.val_loss[-1] - 0.04 and r.es_val_acc > r.val_acc[-1] + 0.03
+    assert r.es_val_loss < r.val_loss[-1] and r.es_val_acc > r.val_acc[-1] + 0.015
+assert np.mean([r.es_val_acc - r.val_acc[-1] for r in nones]) > 0.03   # several points, on average
 
 fig, ax = plt.subplots(figsize=(7.5, 3.6))
 ep = np.arange(1, rw.EPOCHS + 1)
@@ -669,13 +672,13 @@ plt.show()
 
 # %% [markdown]
 # The restored network has exactly the validation loss recorded at its best epoch, below where
-# the full run ends, and on every seed it is several points more accurate than the over-trained
-# one (5 to 15 points in our runs, depending on the seed and on the draw of the data). Notice
-# also that the lowest validation loss of the whole run (printed in section 3) can come later
-# than the epoch patience 5 settles on: validation curves have several local minima, which is
-# Prechelt's reason for patience and for not taking the first minimum too seriously. That makes early stopping the **reference** every other method on this
-# bench has to beat: "better than training for 60 epochs and keeping the last weights" is a low
-# bar.
+# the full run ends, and on every seed it is more accurate than the over-trained one, by several
+# points on average (2 to 15 points in our runs, depending on the seed and on the draw of the
+# data). Notice also that the lowest validation loss of the whole run (printed in section 3)
+# can come later than the epoch patience 5 settles on: validation curves have several local
+# minima, which is Prechelt's reason for patience and for not taking the first minimum too
+# seriously. All this makes early stopping the **reference** every other method on this bench
+# has to beat: "better than training for 60 epochs and keeping the last weights" is a low bar.
 #
 # A fair reference is also one at its own best learning rate. The bench's 0.05 was not tuned for
 # the plain network, so we check the early-stopped plain network at other rates:
@@ -689,8 +692,8 @@ assert es_val.mean(axis=1).max() < es_val[list(lrs).index(rw.LR)].mean() + 0.025
 # %% [markdown]
 # Early stopping is almost insensitive to the learning rate here (a larger rate just reaches
 # its best epoch sooner): the rates from 0.02 to 0.2 end within a couple of points of each
-# other, and which one is best changes with the seed. 0.05 is a fair reference. Early stopping is close to free, and it combines with everything else, so use it
-# almost always. Two caveats:
+# other, and which one is best changes with the seed. 0.05 is a fair reference. Early stopping
+# is close to free, and it combines with everything else, so use it almost always. Two caveats:
 #
 # * The validation set now chooses something (the epoch). Its loss is therefore an optimistic
 #   estimate of the test loss; report the test set (section 10 does).
@@ -758,7 +761,7 @@ for k in kinds:
     a = res[k]
     print(f"{k:7s}: val acc {np.round(a[:, 0], 3)} (mean {a[:, 0].mean():.3f}), val loss "
           f"{np.round(a[:, 1], 3)}, accuracy on shifted digits {np.round(a[:, 2], 3)}")
-assert res["noise"][:, 1].mean() < res["none"][:, 1].mean()             # noise: a lower val loss on average
+assert res["noise"][:, 1].mean() < res["none"][:, 1].mean() + 0.01      # noise: no worse a val loss on average
 assert res["noise"][:, 0].mean() > res["none"][:, 0].mean() - 0.005      # and no loss in accuracy
 assert np.all(res["none"][:, 2] < res["none"][:, 0] - 0.4)               # the MLP fails on shifted digits
 assert np.all(res["shifts"][:, 2] > res["none"][:, 2] + 0.35)            # shift augmentation fixes that ...
@@ -767,11 +770,13 @@ assert np.all(np.abs(res["none"][:, 0] - res["shifts"][:, 0]) < 0.06)    # ... a
 # %% [markdown]
 # An honest result in three parts.
 #
-# * **Noise** is a modest regularizer: it lowers the validation loss on average, by a few
-#   hundredths, and leaves the accuracy about where it was.
+# * **Noise** is a modest regularizer at best: on most draws of the data it lowers the
+#   validation loss by a few hundredths, on some it changes nothing, and it leaves the accuracy
+#   about where it was.
 # * **Shifts** change the accuracy on the validation digits by a few points at most, up or
-#   down depending on the seed (and on the draw of the data: `COURSE_SEED`). These digits were centred and size-normalized when the data set
-#   was made, so the test data contain no shifts to be robust to. On an 8×8 grid a one-pixel
+#   down depending on the seed (and on the draw of the data: `COURSE_SEED`). These digits
+#   were centred and size-normalized when the data set was made, so the test data contain no
+#   shifts to be robust to. On an 8×8 grid a one-pixel
 #   move is also a big change (an eighth of the image).
 # * But look at the shifted copy of the validation set. The plain MLP drops from above 0.9 to
 #   about 0.3: moved by one pixel, most digits are no longer recognized. With shift
@@ -906,7 +911,8 @@ probs0 = sm.probs[0][0]
 assert abs(cl.diagnostics.expected_calibration_error(probs0, rw.bench_sets()[2][1]) - sm.ece[0, 0]) < 1e-12
 acc_gain = cl.paired(sm.acc[1], sm.acc[0], ("α = 0.1", "α = 0"))
 print(acc_gain.summary())
-assert acc_gain.mean > 0                                        # at the last epoch, a little more accuracy ...
+assert acc_gain.mean > 0                                        # at the last epoch, a little more accuracy,
+assert abs(sm.es_acc[1].mean() - sm.es_acc[0].mean()) < 0.025   # early-stopped, no clear change ...
 assert sm.ece[1].mean() > sm.ece[0].mean() and np.all(sm.ece[2] > sm.ece[0])   # ... but worse calibration:
 assert np.all(sm.confidence[1:] < sm.acc[1:] - 0.05)            # smoothed nets are under-confident here
 assert np.all(sm.es_confidence[0] < sm.es_acc[0] - 0.05)        # and so is the early-stopped plain net
@@ -925,8 +931,9 @@ plt.show()
 #   Smoothing pulls every prediction away from 1, by design: its mean confidence falls to
 #   about 0.67 at $\alpha = 0.1$ while its accuracy stays around 0.8. The smoothed networks are
 #   **under-confident** (their points sit above the diagonal), and their ECE is larger on
-#   average, up to about three times. At $\alpha = 0.2$ it is larger on every seed. (The early-stopped plain network is under-confident too: it stopped before its
-#   probabilities had grown.)
+#   average, up to about three times. At $\alpha = 0.2$ it is larger on every seed. (The
+#   early-stopped plain network is under-confident too: it stopped before its probabilities
+#   had grown.)
 #
 # Müller et al. found better calibration on large networks that are strongly over-confident
 # without smoothing; there, pulling the probabilities in corrects an error. Here there was
@@ -994,7 +1001,7 @@ for name in ens.names:
 regularized = ("L2", "dropout", "max-norm")
 best_reg = np.max([ens.ens_acc[m] for m in regularized], axis=0)
 assert np.all(ens.ens_acc["no regularization"] < es_single - 0.02)   # over-trained members lose to early stopping
-assert np.all(best_reg > es_single + 0.01)                           # regularized ensembles beat it, every block
+assert np.mean(best_reg - es_single) > 0.005 and np.sum(best_reg > es_single) >= 2   # regularized ones beat it
 assert np.mean([ens.gain_mean(n) for n in ens.names]) > 0            # an ensemble beats its mean member on average
 assert min(ens.gain_mean(n).min() for n in ens.names) > -0.01        # and never loses more than a point to it
 
@@ -1008,9 +1015,10 @@ plt.show()
 #   runs that memorized the wrong labels, averaged, stay far below a single early-stopped run.
 #   An ensemble averages out the *differences* between its members (their variance), not what
 #   they all learned wrong.
-# * Ensembles of **regularized** (or early-stopped) members are the best results of the bench,
-#   one to three points above early stopping alone, on every block. Ensembling *adds to*
-#   regularization; it does not replace it.
+# * Ensembles of **regularized** (or early-stopped) members are the best results of the bench:
+#   above early stopping alone on average and on most blocks (by up to three points; on some
+#   draws of the data by less than one, and on an occasional block not at all). Ensembling
+#   *adds to* regularization; it does not replace it.
 # * The gain over the **average** member is small here (at most about three points, sometimes
 #   none) and levels off after a few members (the left panel): the members make correlated
 #   mistakes. An ensemble does not always beat its **best** member, but you only know which
@@ -1057,33 +1065,34 @@ for name, v in shrink.items():
           f"({v['es'].min():.3f}–{v['es'].max():.3f}); final training loss {v['train_loss'].mean():.2f}")
 small, small_do = shrink["64-32-10"], shrink["64-32-10, dropout 0.3"]
 big, big_do = shrink["64-256-256-10"], shrink["64-256-256-10, dropout 0.5"]
-print("\n2 × 2 (mean of the seeds)   no regularization   dropout")
+print(f"\n{'2 × 2 (mean of the seeds)':30s} {'no regularization':>18s} {'dropout':>8s}")
 for key, when in (("final", "last epoch"), ("es", "early-stopped")):
-    print(f"  64-32-10, {when:13s}  {small[key].mean():10.3f}   {small_do[key].mean():10.3f}")
-    print(f"  64-256-256-10, {when:8s}  {big[key].mean():10.3f}   {big_do[key].mean():10.3f}")
+    for name, (plain_net, dropout_net) in (("64-32-10", (small, small_do)), ("64-256-256-10", (big, big_do))):
+        print(f"{name + ', ' + when:30s} {plain_net[key].mean():18.3f} {dropout_net[key].mean():8.3f}")
 size_gain = big["final"].mean() - small["final"].mean()
 dropout_gain = small_do["final"].mean() - small["final"].mean()
-assert size_gain > 0.02                                   # even unregularized, the big net is better at the end
+assert size_gain > 0                                      # even unregularized, the big net is better at the end
 assert dropout_gain > size_gain                           # ... but dropout buys the small net more than size
 assert abs(big["es"].mean() - small["es"].mean()) < 0.03  # early-stopped, the two sizes are close
 plain = [v for v in shrink.values() if v["p"] == 0]
-assert big_do["es"].mean() > max(v["es"].mean() for v in plain) - 0.005   # big + dropout: as good as any plain size
+assert big_do["es"].mean() > max(v["es"].mean() for v in plain) - 0.01   # big + dropout: as good as any plain size
 tiny = shrink["64-8-10"]
 assert tiny["es"].mean() < min(v["es"].mean() for n, v in shrink.items() if n != "64-8-10")  # tiny: worst
-assert np.all(tiny["train_loss"] > 0.25) and all(np.all(v["train_loss"] < 0.2) for v in plain[1:])
+assert np.all(tiny["train_loss"] > 2 * np.max([v["train_loss"] for v in plain[1:]], axis=0))  # tiny: can't fit
 
 rx.plot_shrink(shrink)
 plt.show()
 
 # %% [markdown]
 # The 2 × 2 table separates the two effects. At the last epoch, **even without
-# regularization the big network generalizes better than the small one**, by about three to four
-# points, and dropout is worth more than size for the small network. Early-stopped, the plain
-# sizes from 2,400 to 85,000 parameters end within two or three points of each other, and the big
-# network with dropout is as good as the best of them or better. Nowhere did shrinking help:
-# the tiniest network (610 parameters), which cannot even fit its training set, is the worst
-# early-stopped network on the bench. (The dropout rates were not tuned per size, and four seeds
-# leave the differences of a point or two within the noise; the figure shows every seed.)
+# regularization the big network generalizes better than the small one** (by one to four points
+# in our runs on different `COURSE_SEED`s), and dropout is worth more than size for the small
+# network. Early-stopped, the plain sizes from 2,400 to 85,000 parameters end within two or
+# three points of each other, and the big network with dropout is as good as the best of them
+# (within about a point) or better. Nowhere did shrinking help: the tiniest network (610
+# parameters), which cannot even fit its training set, is the worst early-stopped network on
+# the bench. (The dropout rates were not tuned per size, and four seeds leave differences of a
+# point or two within the noise; the figure shows every seed.)
 #
 # ### How does that fit with the U of section 1?
 #
@@ -1112,7 +1121,8 @@ print("validation MSE, mean of the draws: " + ", ".join(f"degree {d}: {dd_val[:,
                                                       for d in (5, 15, 19, 21, 40, 100)))
 assert np.all(dd_train[:, at[19]:] < 1e-12)                     # from degree 19 on, the fit is exact
 assert np.all(dd_val[:, at[19]] > 100 * dd_val[:, at[5]])        # the peak at the interpolation threshold
-assert np.all(dd_val[:, at[100]] < dd_val[:, at[15]])            # the second descent: below the overfit degree 15
+assert np.all(dd_val[:, at[100]] < 0.01 * dd_val[:, at[19]])     # the second descent, on every draw,
+assert dd_val[:, at[100]].mean() < dd_val[:, at[15]].mean()      # on average below the overfit degree 15
 assert np.all(dd_val[:, at[100]] > dd_val[:, :at[15]].min(axis=1))   # but not below the classical optimum here
 
 fig, ax = plt.subplots(figsize=(7.0, 3.5))
@@ -1130,10 +1140,10 @@ plt.show()
 
 # %% [markdown]
 # On every draw: the U of section 1, an enormous peak at degree 19, where there is exactly one
-# fit and it must pass through every noisy point, and then a second descent to well below the
-# error of degree 15, as the extra coefficients let the minimum-norm solution spread the fit
-# over many small terms. For these polynomials the second descent does not beat the best small
-# degree; for large networks trained by SGD it often does. The U is not wrong, it is the first
+# fit and it must pass through every noisy point, and then a second descent, on average to
+# below the error of degree 15, as the extra coefficients let the minimum-norm solution spread
+# the fit over many small terms. For these polynomials the second descent does not beat the
+# best small degree; for large networks trained by SGD it often does. The U is not wrong, it is the first
 # half of the picture, and the number of parameters is a poor measure of capacity once the
 # training procedure chooses among many perfect fits. That is why the rule is "big network,
 # regularized, early-stopped", not "small network".
@@ -1183,33 +1193,40 @@ for m in comp.choice:
     print(f"{comp.labels[m]:36s} (each seed's best: {comp.per_seed_best[m]}) test {np.round(comp.test[m], 3)}; "
           f"+ early stopping {np.round(comp.es_test[m], 3)}; {comp.long_epochs} epochs {np.round(comp.long_test[m], 3)}")
     print(f"{'':36s} {gain.summary()}")
-gains = {m: comp.test[m].mean() - ref["es_test"].mean() for m in comp.choice}
+gains = {m: comp.test[m].mean() - ref["es_test"].mean() for m in comp.choice}    # over early stopping
+es_gain = ref["es_test"].mean() - ref["test"].mean()                               # early stopping's own
 assert not any(comp.edge.values())                                          # no best strength at the edge,
 assert all(np.all((0 < b) & (b < len(rw.STRENGTHS) - 1)) for b in comp.per_seed_best.values())  # on any seed
-assert all(np.all(comp.test[m] > ref["test"]) for m in comp.choice)         # each beats the over-trained net,
-assert all(comp.test[m].mean() > ref["test"].mean() + 0.02 for m in comp.choice)   # by 2+ points on average
-assert max(gains.values()) < 0.035 and min(gains.values()) < 0.01           # but early stopping is close
-assert ref["long_test"].mean() < ref["test"].mean()                         # the plain net gets worse with time
+assert all(comp.test[m].mean() > ref["test"].mean() + 0.005 for m in comp.choice)   # each beats the over-trained
+assert all(np.all(comp.test[m] > ref["test"]) for m in comp.choice if m != "L1")   # net, all but L1 on every seed
+assert es_gain > np.mean(list(gains.values()))         # but early stopping alone gets most of the way
+assert ref["long_test"].mean() < ref["test"].mean() + 0.01                  # the plain net gets no better
 assert all(comp.long_test[m].mean() > ref["long_test"].mean() + 0.03 for m in comp.choice if m != "L1")
 
 rx.plot_comparison(comp)
 plt.show()
 
 # %% [markdown]
-# Tuned, every method beats the network trained for 60 epochs without regularization, on every
-# seed, by several points on average. That is the comparison most demonstrations show, and it
-# is the weak one. Against **early stopping**, the honest reference, the picture changes: no
-# method is ahead by more than about two points on the test set (mean of three seeds, with
-# seed-to-seed differences of the same size), and some are not ahead at all; L1 usually trails
-# it. Adding early stopping on top of a tuned method (open circles) moves the result by a point
-# or two either way, and more for L1, whose validation loss can rise early while the penalty is
+# Tuned, every method beats the network trained for 60 epochs without regularization on
+# average (by 1 to 10 points in our runs, depending on how much the over-trained net loses on a
+# given draw of the data), and all but L1 on every seed. That is the comparison most
+# demonstrations show, and it is the weak one. Against **early stopping**, the honest
+# reference, the picture changes: the gains shrink to a few points on the test set (mean of
+# three seeds, with seed-to-seed differences of one to two points), some methods are not ahead
+# at all, and L1 usually trails. How much a tuned method adds varies with the draw of the data:
+# in our runs on other `COURSE_SEED`s, from nothing to about five points, most where early
+# stopping itself did worst. In every run, early stopping alone recovered more than the tuned
+# methods added on top of it on average, usually two or three times as much.
+#
+# Adding early stopping on top of a tuned method (open circles) moves the result by a point or
+# two either way, and more for L1, whose validation loss can rise early while the penalty is
 # still pruning weights, so that patience 5 stops too soon on some seeds and at a good moment on
-# others. Trained for 150 epochs the plain network loses more; L2, elastic net, max-norm and
-# dropout keep most of their 60-epoch accuracy at these strengths, so they do slow memorization
-# a lot. L1 at its 60-epoch strength loses more of its gain on some seeds.
+# others. Trained for 150 epochs the plain network gets no better (usually a point or two
+# worse); L2, elastic net, max-norm and dropout keep most of their 60-epoch accuracy at these
+# strengths and stay well above it, so they do slow memorization a lot. L1 at its 60-epoch strength loses more of its gain on some seeds.
 #
 # So on this bench: early stopping is the first regularizer to use; a tuned weight penalty,
-# max-norm or dropout may add a point or two; an ensemble of such networks adds another one to
+# max-norm or dropout may add a few points; an ensemble of such networks adds up to another
 # three (section 8). These are conclusions about a 9,600-parameter MLP on 300 noisy digits;
 # the *method* (tune on validation, compare against early stopping, report the test set, on
 # several seeds) carries over, the numbers do not.
@@ -1313,7 +1330,7 @@ plt.show()
 #   1 on our bench): tune it like $\lambda$. Centring the inputs did more for large rates here.
 # * **Early stopping** with patience restores the weights of the best validation epoch: almost
 #   free, akin to L2, and the reference every other method must beat. Against it, tuned
-#   penalties, max-norm and dropout gained at most a couple of points on the bench.
+#   penalties, max-norm and dropout gained at most a few points on the bench.
 # * **Noise and augmentation** teach invariances. They help where test data vary that way (shifted
 #   digits: about 0.3 → 0.8) and hardly matter where they do not. CNNs get translation from
 #   weight sharing.
