@@ -14,8 +14,6 @@
 #     name: python3
 # ---
 
-# %%
-
 # %% [markdown]
 # # 08 · Training in practice: babysitting the learning process and tuning hyperparameters
 #

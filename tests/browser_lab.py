@@ -188,12 +188,15 @@ class Lab:
         """Run → Run All Cells, then wait until no cell is queued or running (and the page
         stays idle for a second). Returns the seconds it took."""
         start = time.monotonic()
+        before = self.prompts()
         for _ in range(3):
             self.menu("Run", "Run All Cells")
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not self.busy():
+            # started: a cell is queued or running, or the prompts already changed (a short
+            # notebook can finish between two looks)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not (self.busy() or self.prompts() != before):
                 time.sleep(0.05)
-            if self.busy():
+            if self.busy() or self.prompts() != before:
                 break
         else:
             raise AssertionError(f"{self.relpath}: Run All Cells did not start (kernel not ready?)")

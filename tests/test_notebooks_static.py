@@ -105,3 +105,11 @@ def test_every_random_draw_comes_from_course_seed(path):
         found = LITERAL_SEED.search(code)
         assert not found, (f"{path.name} cell {i}: a literal seed {found.group(0)!r}; use "
                            f"cl.make_rng(k), cl.seeds(n) or cl.set_seed() so it follows COURSE_SEED")
+
+
+@pytest.mark.parametrize("path", ALL, ids=ids(ALL))
+def test_no_empty_code_cell(path):
+    """JupyterLab's Run All skips an empty cell, which then shows '[ ]' for ever (and a stray
+    `# %%` in the .py makes one)."""
+    empty = [i for i, c in enumerate(read(path).cells) if c.cell_type == "code" and not c.source.strip()]
+    assert not empty, f"{path.name}: empty code cells {empty} (a stray `# %%` in the .py?)"
