@@ -171,20 +171,25 @@ def test_train_many_float32_agrees_and_until_stops_the_finished():
                        until=("val", 0.9))
     with pytest.raises(ValueError, match="generator"):
         axp.train_many(nets, X, y, lr=0.05, epochs=1, batch_size=20, momentum=0.9, orders=orders()[:2])
-    with pytest.raises(TypeError, match="element-wise"):
-        mixed = cl.Sequential(cl.Linear(2, 4), cl.ReLU(), cl.Linear(4, 4), cl.Tanh(), cl.Linear(4, 3))
-        axp.train_many([mixed], X, y, lr=0.05, epochs=1, batch_size=20, momentum=0.9,
-                       orders=[np.random.default_rng(0)])
+    # networks of different structure cannot share a stack, nor can a layer without a stacked form
+    relu_net = cl.Sequential(cl.Linear(2, 4), cl.ReLU(), cl.Linear(4, 3))
+    tanh_net = cl.Sequential(cl.Linear(2, 4), cl.Tanh(), cl.Linear(4, 3))
+    with pytest.raises(ValueError, match="same layers"):
+        axp.train_many([relu_net, tanh_net], X, y, lr=0.05, epochs=1, batch_size=20, momentum=0.9,
+                       orders=orders()[:2])
+    with pytest.raises(TypeError, match="PReLU"):
+        axp.train_many([cl.Sequential(cl.Linear(2, 4), cl.PReLU(4), cl.Linear(4, 3))], X, y, lr=0.05,
+                       epochs=1, batch_size=20, momentum=0.9, orders=[np.random.default_rng(0)])
 
 
 def test_stacked_leaky_relu_equals_separate_leaky_nets():
+    """One stack of Leaky ReLU nets with a different slope each = each net trained alone."""
     rng = np.random.default_rng(1)
     X, y = rng.standard_normal((40, 2)), rng.integers(0, 2, 40)
     alphas = (0.01, 0.3, 0.9)
-    base = [axp.make_mlp("ReLU", (2, 8, 2), 5) for _ in alphas]
-    stacked = axp.train_many(base, X, y, lr=0.1, epochs=2, batch_size=8, momentum=0.9,
-                             orders=[np.random.default_rng(5) for _ in alphas],
-                             act=axp.StackedLeakyReLU(alphas))
+    nets = [axp.make_mlp(lambda a=a: cl.LeakyReLU(a), (2, 8, 2), 5) for a in alphas]
+    stacked = axp.train_many(nets, X, y, lr=0.1, epochs=2, batch_size=8, momentum=0.9,
+                             orders=[np.random.default_rng(5) for _ in alphas])
     for m, a in enumerate(alphas):
         one = axp.train_many([axp.make_mlp(lambda: cl.LeakyReLU(a), (2, 8, 2), 5)], X, y, lr=0.1, epochs=2,
                              batch_size=8, momentum=0.9, orders=[np.random.default_rng(5)])

@@ -1,5 +1,6 @@
-"""Headless tests of course_lib/widgets/regularization.py, regularization_experiments.py and
-_stacked.py (notebook 07_regularization)."""
+"""Headless tests of course_lib/widgets/regularization.py and regularization_experiments.py
+(notebook 07_regularization), including the bench's stacked runs (``rw.train_stacked``, built on
+_stacked.py, which tests/test_stacked.py tests on its own)."""
 
 import matplotlib
 
@@ -12,7 +13,7 @@ import pytest  # noqa: E402
 import course_lib as cl  # noqa: E402
 from course_lib.widgets import regularization as rw  # noqa: E402
 from course_lib.widgets import regularization_experiments as rx  # noqa: E402
-from course_lib.widgets._stacked import train_stacked  # noqa: E402
+from course_lib.widgets.regularization import train_stacked  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -192,9 +193,12 @@ def test_stacked_early_stopping_bookkeeping_restores_the_best_weights():
     best, ran = rw.early_stop_epochs(res.val_loss[0], patience=2)
     assert (res.best_epoch[0], res.stop_epoch[0]) == (best, ran)
     # the restored weights give back the validation loss recorded at the best epoch
-    from course_lib.widgets._stacked import _eval_logits, _nll_acc
-    loss, _, _ = _nll_acc(_eval_logits(val[0], res.best_weights, res.best_biases), val[1])
-    assert np.isclose(loss[0], res.val_loss[0, best], rtol=1e-12)
+    model = rw.make_mlp(seed=2)
+    for layer, W, b in zip([m for m in model.layers if isinstance(m, cl.Linear)], res.best_weights,
+                           res.best_biases):
+        layer.W.data[...], layer.b.data[...] = W[0], b[0]
+    loss, _ = cl.evaluate(model, cl.SoftmaxCrossEntropy(), *val)
+    assert np.isclose(loss, res.val_loss[0, best], rtol=1e-12)
 
 
 def test_stacked_rejects_mixed_shapes_and_missing_generators():
@@ -205,8 +209,8 @@ def test_stacked_rejects_mixed_shapes_and_missing_generators():
     with pytest.raises(ValueError, match="one shuffling generator"):
         train_stacked([rw.make_mlp((8,))], X, y, epochs=1, batch_size=32, lr=0.1, momentum=0.9,
                       orders=[], val=val)
-    with pytest.raises(TypeError, match="ReLU"):
-        train_stacked([cl.Sequential(cl.Linear(64, 8), cl.Tanh(), cl.Linear(8, 10))], X, y, epochs=1,
+    with pytest.raises(TypeError, match="PReLU"):                # a layer without a stacked counterpart
+        train_stacked([cl.Sequential(cl.Linear(64, 8), cl.PReLU(8), cl.Linear(8, 10))], X, y, epochs=1,
                       batch_size=32, lr=0.1, momentum=0.9, orders=[np.random.default_rng(0)], val=val)
 
 

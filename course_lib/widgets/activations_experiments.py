@@ -7,10 +7,11 @@ only in what is compared.
 
 Many of these runs are small (300 spiral points, a 64-wide MLP on the digits), so Python's
 per-step overhead costs more than the arithmetic. ``train_many`` trains M such networks side
-by side, weights stacked along a first axis, with the arithmetic of ``cl.fit`` +
-``cl.SGD(momentum=...)`` and the same shuffling (one permutation per epoch from each
-network's own generator): a stacked run equals the same run through ``cl.fit`` up to
-rounding (tests/test_widgets_activations.py checks it).
+by side with the course's stacked trainer (``_stacked.py``: weights stacked along a first
+axis, the arithmetic of ``cl.fit`` + ``cl.SGD(momentum=...)`` and the same shuffling, one
+permutation per epoch from each network's own generator): a stacked run equals the same run
+through ``cl.fit`` up to rounding (tests/test_widgets_activations.py and test_stacked.py
+check it).
 
 The experiments:
   grad_profile(seed)       §2: gradient std per hidden layer, sigmoid / tanh / ReLU nets
@@ -38,6 +39,7 @@ from ..optim import SGD
 from ..rng import make_rng, seeds as course_seeds
 from ..train import evaluate, fit
 from ._common import one_blas_thread
+from ._stacked import StackedLinear, StackedSequential, accuracy, fit_stacked, nll, stack
 
 # name -> factory of a fresh activation layer ("maxout": Maxout(k=2) replaces Linear + act)
 ACTS = {
@@ -93,211 +95,72 @@ def digits():
 # many small networks trained side by side
 # ------------------------------------------------------------------------------------------
 
-def _structure(net):
-    """The Linear (or Maxout) layers of a Linear-act-...-Linear / Maxout-...-Linear net, and
-    its one element-wise activation layer (None for Maxout nets)."""
-    layers = list(net.layers)
-    if isinstance(layers[0], Maxout):
-        if not all(isinstance(m, Maxout) for m in layers[:-1]) or not isinstance(layers[-1], Linear):
-            raise TypeError(f"train_many: expected Maxout, ..., Maxout, Linear, got {net!r}")
-        return layers, None
-    linears, acts = layers[0::2], layers[1::2]
-    if not all(isinstance(lin, Linear) for lin in linears) or len(linears) != len(acts) + 1:
-        raise TypeError(f"train_many: expected Linear, act, Linear, ..., Linear, got {net!r}")
-    kinds = {(type(a), repr(a)) for a in acts}
-    if len(kinds) != 1 or not hasattr(acts[0], "derivative"):
-        raise TypeError(f"train_many: all hidden layers must use one element-wise activation "
-                        f"with a .derivative, got {sorted(r for _, r in kinds)}")
-    return linears, acts[0]
-
-
-def _params(layer):
-    if isinstance(layer, Maxout):
-        return layer.W.data.reshape(layer.in_features, -1), layer.b.data.reshape(-1)
-    return layer.W.data, layer.b.data
-
-
 @dataclass
 class ManyRuns:
     """What ``train_many`` measured, network m along axis 0: ``acc[name]`` and ``loss[name]``
-    (M, epochs) on each evaluation set after every epoch (eval mode: a full pass), and the
-    final ``weights`` / ``biases`` per layer ((M, in, out), (M, out); Maxout layers with their
-    pieces side by side, (M, in, out * k)). ``evaluate(X, y)``: (loss, accuracy), each (M,),
-    of the final networks on another data set."""
+    (M, epochs) on each evaluation set after every epoch (eval mode: a full pass; NaN after a
+    network stopped), and ``model``, the trained stack (``_stacked.StackedSequential``).
+    ``weights`` / ``biases``: the final parameters per affine layer ((M, in, out), (M, out);
+    Maxout layers with their pieces side by side, (M, in, out * k)). ``evaluate(X, y)``:
+    (loss, accuracy), each (M,), of the final networks on another data set."""
 
     acc: dict
     loss: dict
-    weights: list
-    biases: list
-    act: object = None
-    pieces: int = 0
+    model: StackedSequential
+
+    @property
+    def weights(self):
+        return [layer.W.data for layer in self.model.layers if isinstance(layer, StackedLinear)]
+
+    @property
+    def biases(self):
+        return [layer.b.data for layer in self.model.layers if isinstance(layer, StackedLinear)]
 
     def evaluate(self, X, y):
-        if hasattr(self.act, "select"):
-            self.act.select(None)
-        y = np.asarray(y)
         with np.errstate(all="ignore"), one_blas_thread():
-            logp = _log_softmax(_forward(np.asarray(X, dtype=self.weights[0].dtype), self.weights,
-                                         self.biases, self.act, self.pieces))
-        return -logp[:, np.arange(len(y)), y].mean(axis=1), (logp.argmax(axis=2) == y).mean(axis=1)
-
-
-def _log_softmax(z):
-    shifted = z - z.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
-def _forward(h, weights, biases, act, pieces, keep=False):
-    """Logits (M, N, K) of the stacked nets on h (M, N, D) or (N, D); with ``keep`` also what
-    backward needs: each layer's input and pre-activation (or Maxout's winners)."""
-    inputs, cache = [], []
-    for W, b in zip(weights[:-1], biases[:-1]):
-        inputs.append(h)
-        z = h @ W
-        z += b[:, None, :]
-        if pieces == 2:            # the common case, without the slow take/put_along_axis
-            z = z.reshape(z.shape[:2] + (-1, 2))
-            win = z[..., 1] > z[..., 0]          # argmax: the first piece wins a tie
-            h = np.maximum(z[..., 0], z[..., 1])
-            cache.append(win)
-        elif pieces:
-            z = z.reshape(z.shape[:2] + (-1, pieces))
-            win = z.argmax(axis=3)
-            h = np.take_along_axis(z, win[..., None], axis=3)[..., 0]
-            cache.append(win)
-        else:
-            h = act.f(z)
-            cache.append(z)
-    inputs.append(h)
-    z = h @ weights[-1]
-    z += biases[-1][:, None, :]
-    return (z, inputs, cache) if keep else z
+            z = self.model.eval().forward(X)
+        return nll(z, y), accuracy(z, y)
 
 
 def train_many(nets, X, y, *, lr, epochs, batch_size, momentum, orders, evals=None, until=None,
-               act=None, dtype=np.float64):
-    """Train the networks ``nets`` (cl.Sequential, all of the same shapes: Linear-act-...-Linear
-    with ONE element-wise activation, or Maxout-...-Maxout-Linear) side by side with SGD +
-    momentum on the softmax cross-entropy of (X, y). Returns a ManyRuns.
+               dtype=np.float64):
+    """Train the networks ``nets`` (cl.Sequential of one structure, e.g. ``make_mlp``'s; the
+    activation may differ from layer to layer, LeakyReLU's and ELU's alpha from network to
+    network) side by side with SGD + momentum on the softmax cross-entropy of (X, y), with
+    ``_stacked.fit_stacked``. Returns a ManyRuns.
 
     ``lr``: one per network or one for all; ``orders[m]``: the generator that shuffles network
     m's epochs (one permutation per epoch, as ``cl.fit(rng=...)``). ``evals``: {name: (X, y)}
     measured after every epoch (default: the training set, as "train"). ``until`` = (name,
     accuracy): a network stops training after the first epoch at which its accuracy on that
     evaluation set reaches the value (its later epochs are NaN; its weights stay those of that
-    epoch). ``act``: an object with ``f(z)`` and ``derivative(z)`` for z (M, B, H) that replaces
-    the nets' own activation (e.g. ``StackedLeakyReLU``, one slope per network). The nets
-    themselves are not changed. A network whose weights overflow gets NaN losses (no error is
-    raised). ``dtype``: float64 reproduces cl.fit to rounding; float32 (what deep-learning
-    frameworks train in) is about twice as fast and rounds differently, so its runs agree with
-    float64 ones statistically, not digit for digit. Shapes: X (N, D), y (N,) integer labels.
+    epoch). The nets themselves are not changed. A network whose weights overflow gets NaN
+    losses (no run is stopped for it). ``dtype``: float64 reproduces cl.fit to rounding;
+    float32 (what deep-learning frameworks train in) is faster and rounds differently, so its
+    runs agree with float64 ones statistically, not digit for digit.
+    Shapes: X (N, D), y (N,) integer labels.
     """
     nets = list(nets)
     if not nets:
         raise ValueError("train_many: got no networks")
-    m = len(nets)
-    if len(orders) != m:
-        raise ValueError(f"train_many: need one shuffling generator per network, got "
-                         f"{len(orders)} for {m} networks")
-    structs = [_structure(net) for net in nets]
-    shapes = {tuple(_params(layer)[0].shape for layer in s[0]) for s in structs}
-    if len(shapes) != 1:
-        raise ValueError(f"train_many: all networks must have the same shapes, got {sorted(shapes)}")
-    layers0, own_act = structs[0]
-    pieces = layers0[0].pieces if own_act is None else 0
-    act = own_act if act is None else act
-    n_layers = len(layers0)
-    weights = [np.stack([_params(s[0][l])[0] for s in structs]).astype(dtype) for l in range(n_layers)]
-    biases = [np.stack([_params(s[0][l])[1] for s in structs]).astype(dtype) for l in range(n_layers)]
-    lr = np.broadcast_to(np.asarray(lr, dtype=dtype), (m,)).copy()
-    momentum = dtype(momentum)
-    X, y = np.asarray(X, dtype=dtype), np.asarray(y, dtype=np.int64)
     evals = {"train": (X, y)} if evals is None else evals
     if until is not None and until[0] not in evals:
         raise ValueError(f"train_many: until names {until[0]!r}, not one of the evaluation sets {list(evals)}")
-    n, k = len(X), weights[-1].shape[2]
-    eye = np.eye(k, dtype=dtype)
-    acc = {name: np.full((m, epochs), np.nan) for name in evals}
-    loss = {name: np.full((m, epochs), np.nan) for name in evals}
-    final_w, final_b = [w.copy() for w in weights], [b.copy() for b in biases]
-    # the networks still training: their rows of the stacked arrays, and where they came from
-    active = np.arange(m)
-    W, B = weights, biases
-    vel_w, vel_b = [None] * n_layers, [None] * n_layers
+    model = stack(nets, dtype)
+    acc = {name: np.full((len(nets), epochs), np.nan) for name in evals}
+    loss = {name: np.full((len(nets), epochs), np.nan) for name in evals}
+
+    def measure(epoch, live, runs):
+        for name, (Xe, ye) in evals.items():
+            z = live.forward(Xe)
+            loss[name][runs, epoch - 1], acc[name][runs, epoch - 1] = nll(z, ye), accuracy(z, ye)
+        if until is not None:                        # these networks are done
+            return acc[until[0]][runs, epoch - 1] >= until[1]
+
     with np.errstate(all="ignore"), one_blas_thread():
-        for epoch in range(epochs):
-            if active.size == 0:
-                break
-            lr_w, lr_b = lr[active][:, None, None], lr[active][:, None]
-            if hasattr(act, "select"):
-                act.select(active)
-            perms = np.stack([orders[j].permutation(n) for j in active])   # (M, N)
-            for start in range(0, n, batch_size):
-                idx = perms[:, start:start + batch_size]                   # (M, B)
-                z, inputs, cache = _forward(X[idx], W, B, act, pieces, keep=True)
-                dz = (np.exp(_log_softmax(z)) - eye[y[idx]]) / dtype(idx.shape[1])
-                for l in range(n_layers - 1, -1, -1):
-                    gW = inputs[l].transpose(0, 2, 1) @ dz
-                    gb = dz.sum(axis=1)
-                    if l > 0:
-                        dh = dz @ W[l].transpose(0, 2, 1)
-                        if pieces == 2:
-                            win = cache[l - 1]
-                            dz = np.stack([np.where(win, 0.0, dh), np.where(win, dh, 0.0)], axis=3)
-                            dz = dz.reshape(dz.shape[:2] + (-1,)).astype(dtype, copy=False)
-                        elif pieces:
-                            win = cache[l - 1]
-                            dz = np.zeros(win.shape + (pieces,), dtype=dtype)
-                            np.put_along_axis(dz, win[..., None], dh[..., None], axis=3)
-                            dz = dz.reshape(dz.shape[:2] + (-1,))
-                        else:
-                            dz = dh * act.derivative(cache[l - 1])
-                    if vel_w[l] is None:
-                        vel_w[l], vel_b[l] = gW, gb
-                    else:
-                        vel_w[l] = momentum * vel_w[l] + gW
-                        vel_b[l] = momentum * vel_b[l] + gb
-                    W[l] = W[l] - lr_w * vel_w[l]
-                    B[l] = B[l] - lr_b * vel_b[l]
-            for name, (Xe, ye) in evals.items():
-                ye = np.asarray(ye)
-                logp = _log_softmax(_forward(np.asarray(Xe, dtype=dtype), W, B, act, pieces))
-                loss[name][active, epoch] = -logp[:, np.arange(len(ye)), ye].mean(axis=1)
-                acc[name][active, epoch] = (logp.argmax(axis=2) == ye).mean(axis=1)
-            for l in range(n_layers):
-                final_w[l][active], final_b[l][active] = W[l], B[l]
-            if until is not None:
-                keep = ~(acc[until[0]][active, epoch] >= until[1])
-                if not keep.all():
-                    active = active[keep]
-                    W, B = [w[keep] for w in W], [b[keep] for b in B]
-                    vel_w = [v[keep] for v in vel_w]
-                    vel_b = [v[keep] for v in vel_b]
-    return ManyRuns(acc, loss, final_w, final_b, act, pieces)
-
-
-class StackedLeakyReLU:
-    """Leaky ReLU with one slope per stacked network: f(z) = z for z > 0, alpha[m] z otherwise,
-    for z of shape (M, B, H); ``alphas`` (M,). For ``train_many(act=...)``."""
-
-    def __init__(self, alphas):
-        self.alphas = np.asarray(alphas, dtype=np.float64)[:, None, None]
-        self._rows = None
-
-    def select(self, rows):
-        self._rows = rows
-
-    def _a(self, z):
-        a = self.alphas if self._rows is None else self.alphas[self._rows]
-        if len(a) != len(z):
-            raise ValueError(f"StackedLeakyReLU: {len(a)} slopes for {len(z)} networks")
-        return a
-
-    def f(self, z):
-        return np.where(z > 0, z, self._a(z) * z)
-
-    def derivative(self, z):
-        return np.where(z > 0, 1.0, self._a(z))
+        fit_stacked(model, X, y, orders=orders, epochs=epochs, batch_size=batch_size, lr=lr,
+                    momentum=momentum, explode_factor=None, record_loss=False, evaluate=measure)
+    return ManyRuns(acc, loss, model)
 
 
 # ------------------------------------------------------------------------------------------
@@ -563,11 +426,11 @@ def circles():
 def _alpha_sweep(alphas, lrs, seeds):
     (X, y), test = circles()
     grid = [(a, lr, s) for a in alphas for lr in lrs for s in seeds]
-    nets = [make_mlp(ReLU, CIRCLE_NET, s) for _, _, s in grid]      # weights; the slope comes from act
+    # the same seed gives the same weights whatever the slope (make_mlp)
+    nets = [make_mlp(lambda a=a: LeakyReLU(a), CIRCLE_NET, s) for a, _, s in grid]
     runs = train_many(nets, X, y, lr=[lr for _, lr, _ in grid], epochs=CIRCLE_EPOCHS, batch_size=32,
                       momentum=0.9, orders=[np.random.default_rng(s) for _, _, s in grid],
-                      act=StackedLeakyReLU([a for a, _, _ in grid]), until=("train", CIRCLE_TARGET),
-                      dtype=np.float32)
+                      until=("train", CIRCLE_TARGET), dtype=np.float32)
     shape = (len(alphas), len(lrs), len(seeds))
     curves = runs.acc["train"].reshape(shape + (CIRCLE_EPOCHS,))
     reached = curves >= CIRCLE_TARGET

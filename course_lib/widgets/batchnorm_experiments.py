@@ -8,10 +8,10 @@ mean image (as notebook 00 teaches) unless an experiment says "raw".
 
 Every experiment repeats short runs over seeds, learning rates, init scales or batch sizes.
 ``train_stack`` trains M networks of the same shape together, as one stack of arrays
-(weights (M, fan_in, fan_out)): the arithmetic of ``cl.fit`` with ``cl.SGD`` and
-``cl.SoftmaxCrossEntropy`` run by run, each network with its own weights, learning rate and
-shuffling generator, including ``cl.fit``'s rule that a loss above 3x the first one stops a
-run ("diverged"). ``reference_run`` is the same run through the course's own modules and
+(weights (M, fan_in, fan_out), with the course's stacked trainer ``_stacked.py``): the
+arithmetic of ``cl.fit`` with ``cl.SGD`` and ``cl.SoftmaxCrossEntropy`` run by run, each
+network with its own weights, learning rate and shuffling generator, including ``cl.fit``'s
+rule that a loss above 3x the first one stops a run ("diverged"). ``reference_run`` is the same run through the course's own modules and
 ``cl.fit``; the tests check that the two agree. A seed ``s`` gives two independent streams
 (``np.random.SeedSequence(s).spawn(2)``): the initial weights and the order of the
 mini-batches.
@@ -39,6 +39,7 @@ from ..optim import SGD
 from ..rng import get_rng, make_rng, seeds as course_seeds
 from ..train import evaluate, fit
 from ._common import one_blas_thread
+from ._stacked import accuracy, fit_stacked, nll, stack
 
 DEPTH, WIDTH, EPOCHS, BATCH_SIZE = 6, 64, 4, 64
 LRS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
@@ -200,224 +201,6 @@ class StackResult:
     nets: list
 
 
-def _structure(net):
-    """The layer kinds of a bench net and the layers themselves."""
-    if not isinstance(net, Sequential):
-        raise TypeError(f"train_stack: expects Sequential networks, got {type(net).__name__}")
-    kinds = []
-    for layer in net.layers:
-        if isinstance(layer, Linear):
-            kinds.append("linear" if layer.b is not None else "linear_nobias")
-        elif isinstance(layer, GhostBatchNorm1d):
-            kinds.append(f"ghost{layer.ghost_size}")
-        elif isinstance(layer, BatchNorm1d):
-            kinds.append("batch")
-        elif isinstance(layer, LayerNorm):
-            if layer.gamma is None:
-                raise ValueError("train_stack: LayerNorm without gamma/beta is not supported")
-            kinds.append("layer")
-        elif isinstance(layer, ReLU):
-            kinds.append("relu")
-        else:
-            raise ValueError(f"train_stack: unsupported layer {layer!r} (Linear, BatchNorm1d, "
-                             f"GhostBatchNorm1d, LayerNorm and ReLU only)")
-    if kinds[-1] not in ("linear", "linear_nobias"):
-        raise ValueError("train_stack: the last layer must be a Linear (the logits)")
-    return kinds
-
-
-class _Stack:
-    """The parameters and buffers of M networks of one structure, stacked along axis 0."""
-
-    def __init__(self, nets, dtype):
-        self.kinds = _structure(nets[0])
-        shapes = [[p.shape for p in layer.parameters()] for layer in nets[0].layers]
-        for net in nets[1:]:
-            if _structure(net) != self.kinds or shapes != [[p.shape for p in layer.parameters()]
-                                                           for layer in net.layers]:
-                raise ValueError("train_stack: all networks must have the same layers and sizes")
-        self.layers = []
-        for k, kind in enumerate(self.kinds):
-            group = [net.layers[k] for net in nets]
-            entry = {"kind": kind}
-            if kind.startswith("linear"):
-                entry["W"] = np.stack([g.W.data for g in group]).astype(dtype)
-                entry["b"] = None if kind == "linear_nobias" else np.stack([g.b.data for g in group]).astype(dtype)
-            elif kind != "relu":
-                entry["gamma"] = np.stack([g.gamma.data for g in group]).astype(dtype)
-                entry["beta"] = np.stack([g.beta.data for g in group]).astype(dtype)
-                entry["eps"] = group[0].eps
-                if kind != "layer":
-                    if len({g.momentum for g in group}) != 1 or group[0].momentum is None:
-                        raise ValueError("train_stack: every BatchNorm needs the same float momentum")
-                    entry["momentum"] = float(group[0].momentum)
-                    entry["rm"] = np.stack([g.running_mean for g in group]).astype(dtype)
-                    entry["rv"] = np.stack([g.running_var for g in group]).astype(dtype)
-                    entry["tracked"] = group[0].num_batches_tracked
-            self.layers.append(entry)
-        # every parameter is a view into one (M, P) array, and its gradient a view into another
-        # of the same shape: one SGD step is then a single array operation for all M nets
-        params = [(e, name) for e in self.layers for name in ("W", "b", "gamma", "beta")
-                  if e.get(name) is not None]
-        total = sum(e[name][0].size for e, name in params)
-        self.flat = np.empty((len(nets), total), dtype=dtype)
-        self.grad = np.zeros_like(self.flat)
-        start = 0
-        for e, name in params:
-            value = e[name]
-            size = value[0].size
-            view = self.flat[:, start:start + size].reshape(value.shape)
-            view[...] = value
-            e[name] = view
-            e["d" + name] = self.grad[:, start:start + size].reshape(value.shape)
-            start += size
-
-    # -- forward passes ------------------------------------------------------------------
-    def forward(self, h, training, active=None, cache=None):
-        """Logits (M, B, 10) of inputs h, (B, 64) shared by all nets or (M, B, 64). In training
-        mode the batch statistics are used; the running statistics of the ``active`` nets are
-        updated only if ``active`` is given (a mask (M,))."""
-        for entry in self.layers:
-            kind, saved = entry["kind"], h
-            if kind.startswith("linear"):
-                h = np.matmul(h, entry["W"])
-                if entry["b"] is not None:
-                    h += entry["b"][:, None, :]
-            elif kind == "relu":
-                h = saved = np.maximum(h, 0.0)         # the backward pass needs the output
-            elif kind == "layer":
-                mu = h.mean(axis=2, keepdims=True)
-                var = h.var(axis=2, keepdims=True)
-                inv = 1.0 / np.sqrt(var + entry["eps"])
-                x_hat = (h - mu) * inv
-                saved = (x_hat, inv)
-                h = entry["gamma"][:, None, :] * x_hat + entry["beta"][:, None, :]
-            elif not training:
-                inv = 1.0 / np.sqrt(entry["rv"] + entry["eps"])
-                h = entry["gamma"][:, None, :] * ((h - entry["rm"][:, None, :]) * inv[:, None, :]) \
-                    + entry["beta"][:, None, :]
-            else:
-                h, saved = self._bn_train(entry, h, active)
-            if cache is not None:
-                cache.append(saved)
-        return h
-
-    @staticmethod
-    def _bn_train(entry, h, active):
-        m_, b_, d_ = h.shape
-        g = b_ if entry["kind"] == "batch" else int(entry["kind"][5:])
-        if b_ % g:
-            raise ValueError(f"train_stack: a batch of {b_} is not a multiple of the ghost size {g}")
-        hg = h.reshape(m_, b_ // g, g, d_)
-        # np.var's own steps (mean, centre, square, mean), keeping the centred values
-        mu = hg.sum(axis=2, keepdims=True) / g
-        xc = hg - mu
-        var = np.square(xc).sum(axis=2, keepdims=True) / g
-        if active is not None:
-            m, k = entry["momentum"], b_ // g
-            if k == 1:                          # BatchNorm1d's update, operation for operation
-                rm = entry["rm"] * (1.0 - m) + m * mu[:, 0, 0]
-                rv = entry["rv"] * (1.0 - m) + m * (var[:, 0, 0] * (g / (g - 1)))
-            else:                               # k ghost batches in order, in closed form:
-                w = (m * (1.0 - m) ** np.arange(k - 1, -1, -1)).astype(mu.dtype)   # batch j's weight
-                rm = (1.0 - m) ** k * entry["rm"] + np.einsum("k,mkd->md", w, mu[:, :, 0])
-                rv = (1.0 - m) ** k * entry["rv"] + np.einsum("k,mkd->md", w, var[:, :, 0]) * (g / (g - 1))
-            every = active.all()
-            entry["rm"] = rm if every else np.where(active[:, None], rm, entry["rm"])
-            entry["rv"] = rv if every else np.where(active[:, None], rv, entry["rv"])
-            entry["tracked"] += k
-        inv = 1.0 / np.sqrt(var + entry["eps"])
-        x_hat = xc * inv
-        out = x_hat * entry["gamma"][:, None, None, :]
-        out += entry["beta"][:, None, None, :]
-        return out.reshape(m_, b_, d_), (x_hat, inv)
-
-    # -- backward pass -------------------------------------------------------------------
-    def backward(self, dout, cache):
-        """Write the parameter gradients (into the views ``entry["dW"]``, ...) from
-        d loss / d logits, layer by layer."""
-        for k in range(len(self.layers) - 1, -1, -1):
-            entry, kind, x = self.layers[k], self.layers[k]["kind"], cache[k]
-            if kind.startswith("linear"):
-                np.matmul(x.transpose(0, 2, 1), dout, out=entry["dW"])
-                if entry["b"] is not None:
-                    dout.sum(axis=1, out=entry["db"])
-                if k == 0:
-                    break
-                dout = np.matmul(dout, entry["W"].transpose(0, 2, 1))
-            elif kind == "relu":
-                dout *= x > 0                  # dout is this pass's own array
-            elif kind == "layer":
-                x_hat, inv = x
-                d = x_hat.shape[2]
-                (dout * x_hat).sum(axis=1, out=entry["dgamma"])
-                dout.sum(axis=1, out=entry["dbeta"])
-                dxh = dout * entry["gamma"][:, None, :]
-                dx = d * dxh
-                dx -= dxh.sum(axis=2, keepdims=True)
-                dx -= x_hat * (dxh * x_hat).sum(axis=2, keepdims=True)
-                dx *= inv / d
-                dout = dx
-            else:
-                # BatchNorm1d's compact formula per (ghost) batch of g examples, with gamma
-                # taken out of the bracket: dx = gamma inv / g (g dout - sum dout - x_hat sum dout x_hat)
-                x_hat, inv = x
-                m_, groups, g, d_ = x_hat.shape
-                dg = dout.reshape(m_, groups, g, d_)
-                s1 = dg.sum(axis=2, keepdims=True)
-                s2 = (dg * x_hat).sum(axis=2, keepdims=True)
-                s2.sum(axis=(1, 2), out=entry["dgamma"])
-                s1.sum(axis=(1, 2), out=entry["dbeta"])
-                dx = g * dg
-                dx -= s1
-                dx -= x_hat * s2
-                dx *= entry["gamma"][:, None, None, :] * (inv / g)
-                dout = dx.reshape(m_, groups * g, d_)
-
-    def sgd(self, lr):
-        """w -= lr * grad for every net at once; lr (M,), 0 for the nets that stopped."""
-        stopped = lr == 0
-        if stopped.any():
-            self.grad[stopped] = 0.0           # a stopped net may hold NaN gradients
-        self.grad *= lr[:, None]
-        self.flat -= self.grad
-
-    def write_back(self, nets):
-        """Copies of ``nets`` holding the stacked parameters and buffers."""
-        out = []
-        for m, net in enumerate(nets):
-            net = copy.deepcopy(net)
-            for layer, entry in zip(net.layers, self.layers):
-                kind = entry["kind"]
-                if kind.startswith("linear"):
-                    layer.W.data[...] = entry["W"][m]
-                    if entry["b"] is not None:
-                        layer.b.data[...] = entry["b"][m]
-                elif kind != "relu":
-                    layer.gamma.data[...] = entry["gamma"][m]
-                    layer.beta.data[...] = entry["beta"][m]
-                    if kind != "layer":
-                        layer.running_mean[...] = entry["rm"][m]
-                        layer.running_var[...] = entry["rv"][m]
-                        layer.num_batches_tracked = entry["tracked"]
-            out.append(net)
-        return out
-
-
-def _log_softmax(z):
-    shifted = z - z.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
-def _accuracy(logits, y):
-    return (logits.argmax(axis=-1) == y).mean(axis=-1)
-
-
-def _val_loss(logits, y):
-    logp = _log_softmax(logits.astype(np.float64))
-    return -np.take_along_axis(logp, np.broadcast_to(y, logp.shape[:2])[..., None], axis=2).mean(axis=(1, 2))
-
-
 def train_stack(nets, X, y, lrs, order_rngs, epochs=EPOCHS, batch_size=BATCH_SIZE,
                 drop_last=False, val=None, train_acc=False, val_every_epoch=False,
                 train_mode_val_rng=None, keep_nets=False, dtype=np.float64):
@@ -425,85 +208,62 @@ def train_stack(nets, X, y, lrs, order_rngs, epochs=EPOCHS, batch_size=BATCH_SIZ
 
     Net m: its own initial weights (copied from ``nets[m]``, which stay unchanged), its own
     learning rate ``lrs[m]`` and its own generator ``order_rngs[m]`` for the order of the
-    mini-batches (one permutation per epoch, as ``cl.fit(rng=...)`` draws it). Per step:
-    forward in training mode, mean cross-entropy, and — unless the loss exceeded 3x the net's
-    first loss or is not finite, which stops that net for good, as in ``cl.fit`` — backward
-    and ``w -= lr * grad``. ``drop_last``: skip the last batch of an epoch when it is smaller
-    than ``batch_size`` (PyTorch's DataLoader option; BatchNorm cannot normalize a batch of
-    one). ``val=(X_val, y_val)``: the evaluation-mode results at the end (``val_every_epoch``:
-    also after each epoch). ``train_mode_val_rng``: a generator for the order of the
-    training-mode pass over the validation set (``val_acc_train_mode``).
+    mini-batches (one permutation per epoch, as ``cl.fit(rng=...)`` draws it). Per step, as
+    ``cl.fit`` with ``cl.SGD`` and ``cl.SoftmaxCrossEntropy`` (the course's stacked trainer,
+    ``_stacked.fit_stacked``): forward in training mode, mean cross-entropy, and — unless the
+    loss exceeded 3x the net's first loss or is not finite, which stops that net for good —
+    backward and ``w -= lr * grad``. ``drop_last``: skip the last batch of an epoch when it is
+    smaller than ``batch_size`` (PyTorch's DataLoader option; BatchNorm cannot normalize a
+    batch of one). ``val=(X_val, y_val)``: the evaluation-mode results at the end
+    (``val_every_epoch``: also after each epoch). ``train_mode_val_rng``: a generator for the
+    order of the training-mode pass over the validation set (``val_acc_train_mode``).
     Shapes: X (N, 64), y (N,) integer labels.
     """
-    m_ = len(nets)
-    lrs = np.broadcast_to(np.asarray(lrs, dtype=np.float64), (m_,)).astype(dtype)
-    if len(order_rngs) != m_:
-        raise ValueError(f"train_stack: need one order generator per net ({m_}), got {len(order_rngs)}")
-    stack = _Stack(nets, dtype)
-    X, y = np.asarray(X, dtype=dtype), np.asarray(y)
-    n = len(X)
-    starts = [s for s in range(0, n, batch_size) if not (drop_last and s + batch_size > n)]
-    steps = epochs * len(starts)
-    losses = np.full((m_, steps), np.nan)
-    first = np.full(m_, np.nan)
-    active = np.ones(m_, dtype=bool)
-    stop_step = np.full(m_, -1)
-    val_epochs = np.full((m_, epochs), np.nan) if val_every_epoch else None
-    rows = np.arange(m_)[:, None]
-    step = 0
+    if len(order_rngs) != len(nets):
+        raise ValueError(f"train_stack: need one order generator per net ({len(nets)}), got {len(order_rngs)}")
+    model = stack(nets, dtype)
+    val_epochs = np.full((len(nets), epochs), np.nan) if val_every_epoch else None
+
+    def measure(epoch, live, runs):
+        val_epochs[runs, epoch - 1] = accuracy(live.forward(val[0]), val[1])
+
+    result = {}
     with np.errstate(all="ignore"), one_blas_thread():
-        for epoch in range(epochs):
-            orders = np.stack([r.permutation(n) for r in order_rngs])
-            for start in starts:
-                idx = orders[:, start:start + batch_size]
-                xb, yb = X[idx], y[idx]
-                cache = []
-                logits = stack.forward(xb, True, active, cache)
-                logp = _log_softmax(logits)
-                loss = -np.take_along_axis(logp, yb[..., None], axis=2).mean(axis=(1, 2))
-                if step == 0:
-                    first[:] = loss
-                losses[active, step] = loss[active]
-                bad = active & (~np.isfinite(loss) | (loss > EXPLODE * first))
-                stop_step[bad] = step
-                active &= ~bad
-                if active.any():
-                    grad = np.exp(logp)
-                    grad[rows, np.arange(idx.shape[1])[None, :], yb] -= 1.0
-                    grad /= idx.shape[1]
-                    stack.backward(grad, cache)
-                    stack.sgd(np.where(active, lrs, 0.0))
-                step += 1
-            if val_every_epoch:
-                val_epochs[:, epoch] = _accuracy(stack.forward(np.asarray(val[0], dtype), False), val[1])
-        result = {}
+        hist = fit_stacked(model, X, y, orders=order_rngs, epochs=epochs, batch_size=batch_size, lr=lrs,
+                           drop_last=drop_last, explode_factor=EXPLODE,
+                           evaluate=measure if val_every_epoch else None)
+        model.eval()
         if val is not None:
-            Xv, yv = np.asarray(val[0], dtype=dtype), np.asarray(val[1])
-            logits = stack.forward(Xv, False)
-            result["val_acc"], result["val_loss"] = _accuracy(logits, yv), _val_loss(logits, yv)
+            logits = model.forward(val[0])
+            result["val_acc"], result["val_loss"] = accuracy(logits, val[1]), nll(logits, val[1])
             if train_mode_val_rng is not None:
-                result["val_acc_train_mode"] = _train_mode_accuracy(stack, Xv, yv, batch_size,
-                                                                    train_mode_val_rng)
+                result["val_acc_train_mode"] = _train_mode_accuracy(model, val[0], np.asarray(val[1]),
+                                                                    batch_size, train_mode_val_rng)
         if train_acc:
-            result["train_acc"] = _accuracy(stack.forward(X, False), y)
-    return StackResult(loss=losses, stopped=stop_step >= 0, stop_step=stop_step,
+            result["train_acc"] = accuracy(model.forward(X), y)
+    stopped = hist.status == "exploded"
+    if val_every_epoch:            # a stopped net keeps the weights it stopped with
+        for m in np.flatnonzero(stopped):
+            val_epochs[m, hist.stop_epoch[m] - 1:] = result["val_acc"][m]
+    return StackResult(loss=hist.loss, stopped=stopped, stop_step=hist.stop_step,
                        val_acc=result.get("val_acc"), val_loss=result.get("val_loss"),
                        val_acc_epochs=val_epochs, train_acc=result.get("train_acc"),
                        val_acc_train_mode=result.get("val_acc_train_mode"),
-                       nets=stack.write_back(nets) if keep_nets else None)
+                       nets=model.to_models(nets) if keep_nets else None)
 
 
-def _train_mode_accuracy(stack, X, y, batch_size, rng):
+def _train_mode_accuracy(model, X, y, batch_size, rng):
     """Accuracy on (X, y) with every BatchNorm in training mode (batch statistics), in
-    shuffled batches of ``batch_size`` (a last batch of one joins the previous one); buffers
-    untouched."""
+    shuffled batches of ``batch_size`` (a last batch of one joins the previous one), on a copy
+    of the stack: the model's running statistics are left alone."""
+    probe = model.copy().train()
     order = rng.permutation(len(X))
     batches = [order[s:s + batch_size] for s in range(0, len(X), batch_size)]
     if len(batches) > 1 and len(batches[-1]) == 1:
         batches[-2:] = [np.concatenate(batches[-2:])]
     correct = 0.0
     for idx in batches:
-        logits = stack.forward(X[idx], True)
+        logits = probe.forward(X[idx])
         correct = correct + (logits.argmax(axis=-1) == y[idx]).sum(axis=-1)
     return correct / len(X)
 

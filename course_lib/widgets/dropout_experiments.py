@@ -13,9 +13,9 @@ One run is identified by a ``Setting`` (drop rate, label noise, width, lr, momen
 max-norm) and a pair of seeds ``(noise_seed, init_seed)``: the first draws the corrupted
 labels, the second the weights, the dropout masks and the order of the mini-batches (three
 independent streams spawned from it). All runs of one width are trained together, as one
-stack of networks in float32 (the arithmetic of ``cl.fit`` with ``cl.SGD`` and
-``max_norm=``, run by run; ``reference_run`` is the same run through ``cl.fit``, and the
-tests check that the two agree). Results are cached, so the notebook's cells and the widget
+stack of networks in float32 (the course's stacked trainer, ``_stacked.py``: the arithmetic
+of ``cl.fit`` with ``cl.SGD`` and ``max_norm=``, run by run; ``reference_run`` is the same
+run through ``cl.fit``, and the tests check that the two agree). Results are cached, so the notebook's cells and the widget
 share every run.
 
 Early stopping: for each budget in ``BUDGETS`` the measured epoch with the lowest validation
@@ -26,7 +26,6 @@ Public functions: ``Setting``, ``course_runs`` (the seed pairs), ``training_data
 ``train_stack`` (uncached), ``get_runs`` / ``prefetch`` (cached), ``RunSet`` (the per-seed
 results of one setting), ``reference_run``, ``model_from_state``.
 """
-import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Optional
@@ -37,6 +36,7 @@ from ..data import corrupt_labels, load_digits
 from ..experiments import SeedRuns
 from ..rng import seeds as course_seeds
 from ._common import one_blas_thread
+from ._stacked import BestEpochs, accuracy, fit_stacked, nll, stack
 
 N_TRAIN, WIDTH, BATCH_SIZE = 200, 128, 32
 LR, MOMENTUM = 0.02, 0.9
@@ -176,28 +176,6 @@ def model_from_state(p, state):
 # ----------------------------------------------------------------------------- training
 
 
-def _ce(z, y1h):
-    """Per-example cross-entropy and argmax of logits z (..., 10) against one-hot y1h."""
-    zmax = z.max(axis=-1, keepdims=True)
-    lse = np.log(np.exp(z - zmax).sum(axis=-1)) + zmax[..., 0]
-    return lse - (z * y1h).sum(axis=-1), z.argmax(axis=-1)
-
-
-def _forward_eval(params, X):
-    """Eval-mode logits of a stack of nets: X (M, 64) shared -> (R, M, 10)."""
-    W1, b1, W2, b2, W3, b3 = params
-    R, D, H = W1.shape
-    a = (X @ W1.transpose(1, 0, 2).reshape(D, R * H)).reshape(len(X), R, H).transpose(1, 0, 2)
-    a = a + b1
-    np.maximum(a, 0.0, out=a)
-    a = a @ W2
-    a += b2
-    np.maximum(a, 0.0, out=a)
-    z = a @ W3
-    z += b3
-    return z
-
-
 def eval_epochs(epochs=LONG, budgets=BUDGETS, every=EVAL_EVERY, dense=SHORT):
     """The epochs (1-based) after which the nets are measured: epoch 1, every ``every[0]``-th
     epoch up to ``dense``, then every ``every[1]``-th, plus each budget and the last epoch.
@@ -214,9 +192,9 @@ def train_stack(jobs, epochs=LONG, budgets=BUDGETS, dtype=np.float32, every=EVAL
     ``jobs``: list of ``(Setting, noise_seed, init_seed)``, all of the same width. Each net is
     ``make_mlp(p, width)`` with the weights, masks and batch order of
     ``run_generators(init_seed)``, trained for ``epochs`` epochs as ``cl.fit`` with
-    ``cl.SGD(lr, momentum)``, mini-batches of 32 and ``max_norm=c``; a run whose mini-batch
-    loss exceeds 3x its first one stops as exploded (as in ``cl.fit``) and its later
-    metrics are NaN.
+    ``cl.SGD(lr, momentum)``, mini-batches of 32 and ``max_norm=c`` (the course's stacked
+    trainer, ``_stacked.fit_stacked``); a run whose mini-batch loss exceeds 3x its first one
+    stops as exploded (as in ``cl.fit``) and its later metrics are NaN.
     Per job, arrays over the measured epochs ``eval_epochs(epochs, budgets, every)``
     (stored under "epochs"): ``train_loss``, ``train_acc`` (against the
     training labels), ``true_acc`` (the same predictions against the true labels),
@@ -243,32 +221,14 @@ def train_stack(jobs, epochs=LONG, budgets=BUDGETS, dtype=np.float32, every=EVAL
     Y_true = data[0][2]
     corrupt = Y != Y_true                                       # (R, n)
     n_corrupt = corrupt.sum(axis=1)
-    eye = np.eye(10, dtype=dtype)
-    Y1h = eye[Y]                                                # (R, n, 10)
-    Xd = X.astype(dtype)
-    X_eval = np.concatenate([X, X_val]).astype(dtype)          # train subset + validation
-    Y1h_val = eye[y_val]
-    X_test_d = X_test.astype(dtype)
+    X_eval = np.concatenate([X, X_val])                         # train subset + validation
 
-    params, mask_gens, order_gens = [], [], []
+    models, orders = [], []
     for s, _, init_seed in jobs:
         init_g, mask_g, order_g = run_generators(init_seed)
-        model = make_mlp(s.p, width, rng=init_g, mask_rng=mask_g)
-        params.append([a for lin in _linears(model) for a in (lin.W.data, lin.b.data)])
-        mask_gens.append(mask_g)
-        order_gens.append(order_g)
-    P = [np.stack([pr[i] for pr in params]).astype(dtype) for i in range(6)]
-    for i in (1, 3, 5):
-        P[i] = P[i][:, None, :]                                 # biases (R, 1, out)
-    V = [np.zeros_like(a) for a in P]
-    col = lambda v: np.array(v, dtype=dtype)[:, None, None]    # noqa: E731  per-job scalar
-    ps = np.array([s.p for s, _, _ in jobs])
-    lr, mom = col([s.lr for s, _, _ in jobs]), col([s.momentum for s, _, _ in jobs])
-    cs = np.array([math.inf if s.max_norm is None else s.max_norm for s, _, _ in jobs])
-    c_col = col(cs)
-    use_max_norm = bool(np.isfinite(cs).any())
-    dropped = [r for r in range(R) if ps[r] > 0]
-    scale = (1.0 / (1.0 - ps)).astype(dtype)
+        models.append(make_mlp(s.p, width, rng=init_g, mask_rng=mask_g))
+        orders.append(order_g)
+    model = stack(models, dtype)
 
     marks = eval_epochs(epochs, budgets, every)
     column = {int(e): i for i, e in enumerate(marks)}
@@ -276,107 +236,45 @@ def train_stack(jobs, epochs=LONG, budgets=BUDGETS, dtype=np.float32, every=EVAL
            ("train_loss", "train_acc", "true_acc", "memorized", "val_loss", "val_acc")}
     per_budget = {k: {b: np.full(R, np.nan) for b in budgets}
                   for k in ("best_epoch", "best_val_loss", "best_val", "test_best", "test_final")}
-    best_loss = np.full(R, np.inf)
+    best = BestEpochs(model)                 # lowest validation loss over the measured epochs
     best_val = np.zeros(R)
-    best_epoch = np.zeros(R, dtype=int)
-    best_P = [a.copy() for a in P]
-    first_loss = np.full(R, np.nan)
-    active = np.ones(R, dtype=bool)
-    exploded = np.zeros(R, dtype=int)
-    ar = np.arange(R)[:, None]
 
-    def test_acc(params_):
-        return (_forward_eval(params_, X_test_d).argmax(axis=-1) == y_test).mean(axis=1)
+    def at_budget(b, live, runs):
+        per_budget["best_epoch"][b] = best.best_epoch.astype(float)
+        per_budget["best_val_loss"][b] = best.best_loss.copy()
+        per_budget["best_val"][b] = best_val.copy()
+        per_budget["test_best"][b] = accuracy(best.best.forward(X_test), y_test)
+        if runs.size:                        # the exploded runs have no final weights
+            per_budget["test_final"][b][runs] = accuracy(live.forward(X_test), y_test)
 
+    def measure(epoch, live, runs):
+        c = column[epoch]
+        z = live.forward(X_eval)             # evaluation mode: no masks
+        z_train, z_val = z[:, :n], z[:, n:]
+        pred = z_train.argmax(axis=2)
+        out["train_loss"][runs, c] = nll(z_train, Y[runs])
+        out["train_acc"][runs, c] = (pred == Y[runs]).mean(axis=1)
+        out["true_acc"][runs, c] = (pred == Y_true).mean(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["memorized"][runs, c] = ((pred == Y[runs]) & corrupt[runs]).sum(axis=1) / n_corrupt[runs]
+        out["val_loss"][runs, c] = nll(z_val, y_val)
+        out["val_acc"][runs, c] = va = accuracy(z_val, y_val)
+        improved = best.update(epoch, out["val_loss"][runs, c], live, runs)
+        best_val[runs[improved]] = va[improved]
+        if epoch in budgets:
+            at_budget(epoch, live, runs)
+
+    settings = [s for s, _, _ in jobs]
     with one_blas_thread():
-        for epoch in range(epochs):
-            orders = np.stack([g.permutation(n) for g in order_gens])
-            for start in range(0, n, BATCH_SIZE):
-                idx = orders[:, start:start + BATCH_SIZE]
-                B = idx.shape[1]
-                xb, tb = Xd[idx], Y1h[ar, idx]
-                masks = np.ones((R, 2, B, width), dtype=dtype)
-                for r in dropped:
-                    masks[r] = (mask_gens[r].random((2, B, width)) >= ps[r]) * scale[r]
-                W1, b1, W2, b2, W3, b3 = P
-                # forward, in place where possible: d = relu(x W + b) * mask
-                d1 = xb @ W1
-                d1 += b1
-                np.maximum(d1, 0.0, out=d1)
-                d1 *= masks[:, 0]
-                d2 = d1 @ W2
-                d2 += b2
-                np.maximum(d2, 0.0, out=d2)
-                d2 *= masks[:, 1]
-                z3 = d2 @ W3
-                z3 += b3
-                zmax = z3.max(axis=-1, keepdims=True)
-                e = np.exp(z3 - zmax)
-                s = e.sum(axis=-1, keepdims=True)
-                loss = (np.log(s[..., 0]) + zmax[..., 0] - (z3 * tb).sum(axis=-1)).mean(axis=1)
-                if epoch == 0 and start == 0:
-                    first_loss = loss.astype(float)
-                bad = active & ~((loss <= 3.0 * first_loss) & np.isfinite(loss))
-                if bad.any():                                   # cl.fit stops before the update
-                    active &= ~bad
-                    exploded[bad] = epoch + 1
-                    lr = lr * active[:, None, None].astype(dtype)
-                # backward: the same masks; relu'(z) * mask = mask where d > 0, else 0
-                e /= s
-                e -= tb
-                e /= B
-                g3 = e
-                g2 = g3 @ W3.transpose(0, 2, 1)
-                g2 *= masks[:, 1]
-                g2 *= d2 > 0
-                g1 = g2 @ W2.transpose(0, 2, 1)
-                g1 *= masks[:, 0]
-                g1 *= d1 > 0
-                grads = (xb.transpose(0, 2, 1) @ g1, g1.sum(axis=1, keepdims=True),
-                         d1.transpose(0, 2, 1) @ g2, g2.sum(axis=1, keepdims=True),
-                         d2.transpose(0, 2, 1) @ g3, g3.sum(axis=1, keepdims=True))
-                for prm, v, g in zip(P, V, grads):
-                    v *= mom
-                    v += g
-                    np.multiply(v, lr, out=g)                   # g is free now: the step
-                    prm -= g
-                if use_max_norm:
-                    for W in (P[0], P[2], P[4]):
-                        norms = np.sqrt((W * W).sum(axis=1, keepdims=True))
-                        W *= np.where(norms > c_col, c_col / (norms + 1e-7), 1.0).astype(dtype)
-            if epoch + 1 not in column:
-                continue
-            col_i = column[epoch + 1]
-            # evaluation mode: no masks
-            z = _forward_eval(P, X_eval)
-            ce_tr, pred_tr = _ce(z[:, :n], Y1h)
-            ce_va, pred_va = _ce(z[:, n:], Y1h_val[None])
-            out["train_loss"][:, col_i] = ce_tr.mean(axis=1)
-            out["train_acc"][:, col_i] = (pred_tr == Y).mean(axis=1)
-            out["true_acc"][:, col_i] = (pred_tr == Y_true).mean(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out["memorized"][:, col_i] = ((pred_tr == Y) & corrupt).sum(axis=1) / n_corrupt
-            out["val_loss"][:, col_i] = ce_va.mean(axis=1)
-            va = (pred_va == y_val).mean(axis=1)
-            out["val_acc"][:, col_i] = va
-            dead = ~active
-            for k in out:
-                out[k][dead, col_i] = np.nan
-            vl = out["val_loss"][:, col_i]
-            improved = active & (vl < best_loss)
-            if improved.any():
-                best_loss[improved] = vl[improved]
-                best_val[improved] = va[improved]
-                best_epoch[improved] = epoch + 1
-                for bp, cur in zip(best_P, P):
-                    bp[improved] = cur[improved]
-            if epoch + 1 in budgets:
-                b = epoch + 1
-                per_budget["best_epoch"][b] = best_epoch.astype(float)
-                per_budget["best_val_loss"][b] = best_loss.copy()
-                per_budget["best_val"][b] = best_val.copy()
-                per_budget["test_best"][b] = test_acc(best_P)
-                per_budget["test_final"][b] = np.where(active, test_acc(P), np.nan)
+        hist = fit_stacked(model, X, Y, orders=orders, epochs=epochs, batch_size=BATCH_SIZE,
+                           lr=[s.lr for s in settings], momentum=[s.momentum for s in settings],
+                           max_norm=[s.max_norm for s in settings], explode_factor=3.0,
+                           evaluate=measure, evaluate_at=marks)
+        for b in budgets:                    # every run exploded before this budget
+            if np.isnan(per_budget["test_best"][b]).all():
+                at_budget(b, None, np.arange(0))
+    exploded = np.where(hist.status == "exploded", hist.stop_epoch, 0)
+    linears = [layer for layer in model.layers if hasattr(layer, "W")]
     results = []
     for r in range(R):
         res = {k: v[r] for k, v in out.items()}
@@ -384,8 +282,8 @@ def train_stack(jobs, epochs=LONG, budgets=BUDGETS, dtype=np.float32, every=EVAL
             res[k] = {b: float(v[r]) for b, v in by_b.items()}
         res["exploded"] = int(exploded[r])
         res["epochs"] = marks
-        res["state"] = [np.array(P[i][r].reshape(P[i].shape[1:] if i % 2 == 0 else -1),
-                                 dtype=np.float64) for i in range(6)]
+        res["state"] = [np.array(a[r], dtype=np.float64) for layer in linears
+                        for a in (layer.W.data, layer.b.data)]
         results.append(res)
     return results
 

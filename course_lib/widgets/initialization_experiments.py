@@ -36,7 +36,7 @@ from ..optim import SGD
 from ..rng import course_seed
 from ..train import fit
 from ._common import one_blas_thread
-from ._stacked import train_stacked
+from ._stacked import BestEpochs, accuracy, fit_stacked, nll, stack
 from .initialization import propagate_many
 
 
@@ -586,16 +586,25 @@ def _lr_scan(cs, seeds, inits, lrs, epochs, depth, width, batch_size, momentum):
                 nets.append(model)
                 lr_of.append(lr)
                 orders.append(streams(seed, 3)[2])      # the same data order for every init
+    model = stack(nets, np.float32)
+    val_loss, val_acc = np.full((2, len(nets), epochs), np.nan)
+    best = BestEpochs(model)                     # the epoch of the lowest validation loss
+
+    def measure(epoch, live, runs):
+        z = live.forward(Xva)
+        val_loss[runs, epoch - 1], val_acc[runs, epoch - 1] = nll(z, yva), accuracy(z, yva)
+        best.update(epoch, val_loss[runs, epoch - 1], live, runs)
+
     with one_blas_thread(), np.errstate(all="ignore"):
-        r = train_stacked(nets, Xtr, ytr, epochs=epochs, batch_size=batch_size, lr=lr_of,
-                          momentum=momentum, orders=orders, val=(Xva, yva), test=(Xte, yte),
-                          train_curves=False, snapshots=1, patience=epochs, dtype=np.float32)
+        fit_stacked(model, Xtr, ytr, orders=orders, epochs=epochs, batch_size=batch_size, lr=lr_of,
+                    momentum=momentum, explode_factor=None, record_loss=False, evaluate=measure)
+        test_acc = accuracy(best.best.forward(Xte), yte)
     shape = (len(inits), len(lrs), len(seeds))
-    val_loss = np.where(np.isfinite(r.val_loss), r.val_loss, np.inf)
+    val_loss = np.where(np.isfinite(val_loss), val_loss, np.inf)
     return {"val_loss": val_loss.reshape(shape + (epochs,)),
-            "val_acc": r.val_acc.reshape(shape + (epochs,)),
-            "test_acc": r.test["best_acc"].reshape(shape),
-            "best_epoch": r.best_epoch.reshape(shape)}
+            "val_acc": val_acc.reshape(shape + (epochs,)),
+            "test_acc": test_acc.reshape(shape),
+            "best_epoch": np.maximum(best.best_epoch - 1, 0).reshape(shape)}
 
 
 class LRScan:
@@ -626,7 +635,7 @@ class LRScan:
 def lr_scan(seeds, inits=STACK_INITS, lrs=(0.003, 0.01, 0.03), epochs=5, depth=20, width=64,
             batch_size=64, momentum=0.9):
     """Train ``relu_stack(init, seed)`` for every init x lr x seed with SGD + momentum on the
-    standardized digits (all runs side by side in float32, ``_stacked.train_stacked``: the
+    standardized digits (all runs side by side in float32, ``_stacked.fit_stacked``: the
     arithmetic of cl.fit). Every init sees the same data order on a given seed. Cached.
     Returns an LRScan."""
     key = (course_seed(), tuple(seeds), tuple(inits), tuple(lrs), int(epochs), int(depth),

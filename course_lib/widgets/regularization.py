@@ -41,7 +41,7 @@ from ..regularizers import L1, L2, ElasticNet
 from ..rng import course_seed, make_rng, seeds as course_seeds
 from ..train import evaluate, fit
 from ._common import one_blas_thread, render_png
-from ._stacked import train_stacked
+from ._stacked import BestEpochs, accuracy, fit_stacked, nll, stack
 
 
 def _seed(seed):
@@ -437,6 +437,107 @@ def train_bench(widths=(WIDTH,), p=0.0, regularizer=None, max_norm=None, seed=No
     return _run(label, seed, train_loss, train_acc, val_loss, val_acc, linears[0].W.data, col,
                 np.array(snaps), best_epoch, stop_epoch, best_probs,
                 (test_acc, test_loss, best_test[1], best_test[0]), (train_loss[-1], train_acc[-1]))
+
+
+@dataclass
+class StackedRuns:
+    """What ``train_stacked`` measured, run m along axis 0 of every array.
+
+    Per epoch (M, epochs), all in eval mode: ``val_loss`` (cross-entropy against the hard
+    labels, without smoothing), ``val_acc``; ``train_loss``/``train_acc`` on the training data
+    with the labels it was trained on (None unless ``train_curves``); ``max_col_norm`` (largest
+    incoming-weight norm of any unit, all layers) and ``max_logit`` (largest |logit| on the
+    validation set). ``snapshots`` (M, k, N_val, K): validation probabilities after each of the
+    last k epochs (the last one is the final model). Early stopping with ``patience`` on the
+    validation loss, as ``cl.EarlyStopping`` would do it: ``best_epoch`` (M,) is the 0-based
+    epoch whose weights it would restore, ``stop_epoch`` (M,) the number of epochs it would have
+    run (= epochs if it never stops); ``best_val_probs`` (M, N_val, K) the restored model's
+    validation probabilities. ``weights``/``biases``: final parameters per Linear layer,
+    (M, in, out) and (M, out); ``best_weights``/``best_biases``: the restored ones. ``test`` (if
+    a test set was given): dict with "final_acc", "final_loss", "best_acc", "best_loss", each
+    (M,). ``final_train_loss``/``final_train_acc`` (M,): the final model on the training data.
+    """
+
+    val_loss: np.ndarray
+    val_acc: np.ndarray
+    train_loss: np.ndarray
+    train_acc: np.ndarray
+    max_col_norm: np.ndarray
+    max_logit: np.ndarray
+    snapshots: np.ndarray
+    best_epoch: np.ndarray
+    stop_epoch: np.ndarray
+    best_val_probs: np.ndarray
+    weights: list
+    biases: list
+    best_weights: list
+    best_biases: list
+    test: dict
+    final_train_loss: np.ndarray
+    final_train_acc: np.ndarray
+
+
+def _linear_params(model):
+    layers = [layer for layer in model.layers if hasattr(layer, "W")]
+    return [layer.W.data for layer in layers], [layer.b.data for layer in layers]
+
+
+def train_stacked(nets, X, y, *, epochs, batch_size, lr, momentum, orders, val, l1=0.0, l2=0.0,
+                  max_norm=None, label_smoothing=0.0, test=None, train_curves=True, snapshots=10,
+                  patience=5, dtype=np.float64):
+    """Train the bench networks ``nets`` (cl.Sequential of one structure) side by side with
+    ``_stacked.fit_stacked`` (SGD + momentum; per network m: ``lr``, ``l1``, ``l2``,
+    ``max_norm``, ``label_smoothing``, shuffled by ``orders[m]``, no explosion check) and
+    measure them after every epoch in eval mode: returns a StackedRuns.
+
+    ``val`` = (X_val, y_val) is measured after every epoch, ``test`` = (X_test, y_test) only at
+    the end, for the final and the early-stopped weights. ``dtype``: float64 reproduces cl.fit
+    to rounding (the tests compare with ``train_bench``); float32 is several times faster and
+    agrees statistically. Shapes: X (N, D), y (N,) integer labels.
+    """
+    model = stack(nets, dtype)
+    m = len(model)
+    (Xv, yv), k = val, nets[0].layers[-1].W.shape[1]
+    keys = ["val_loss", "val_acc", "max_col_norm", "max_logit"] + (["train_loss", "train_acc"] if train_curves else [])
+    hist = {key: np.full((m, epochs), np.nan) for key in keys}
+    n_snap = min(snapshots, epochs)
+    snaps = np.zeros((m, n_snap, len(yv), k))
+    best = BestEpochs(model, patience)
+    best_probs = np.zeros((m, len(yv), k))            # probabilities are kept in float64
+
+    def measure(epoch, live, runs):
+        e = epoch - 1
+        z = live.forward(Xv).astype(np.float64)
+        hist["val_loss"][runs, e], hist["val_acc"][runs, e] = nll(z, yv), accuracy(z, yv)
+        hist["max_logit"][runs, e] = np.abs(z).max(axis=(1, 2))
+        hist["max_col_norm"][runs, e] = np.max([np.sqrt((p.data * p.data).sum(axis=1)).max(axis=1)
+                                                for p in live.parameters() if p.is_weight], axis=0)
+        if train_curves:
+            zt = live.forward(X)
+            hist["train_loss"][runs, e], hist["train_acc"][runs, e] = nll(zt, y), accuracy(zt, y)
+        improved = best.update(epoch, hist["val_loss"][runs, e], live, runs)
+        if e >= epochs - n_snap:
+            snaps[runs, e - (epochs - n_snap)] = probs = softmax(z)
+            best_probs[runs[improved]] = probs[improved]
+        elif improved.any():
+            best_probs[runs[improved]] = softmax(z[improved])
+
+    fit_stacked(model, X, y, orders=orders, epochs=epochs, batch_size=batch_size, lr=lr,
+                momentum=momentum, l1=l1, l2=l2, max_norm=max_norm, label_smoothing=label_smoothing,
+                explode_factor=None, record_loss=False, evaluate=measure)
+    model.eval()
+    z_train = model.forward(X)
+    test_out = {}
+    if test is not None:
+        for name, net in (("final", model), ("best", best.best)):
+            z = net.forward(test[0])
+            test_out[f"{name}_loss"], test_out[f"{name}_acc"] = nll(z, test[1]), accuracy(z, test[1])
+    weights, biases = _linear_params(model)
+    best_w, best_b = _linear_params(best.best)
+    return StackedRuns(hist["val_loss"], hist["val_acc"], hist.get("train_loss"), hist.get("train_acc"),
+                       hist["max_col_norm"], hist["max_logit"], snaps,
+                       np.maximum(best.best_epoch - 1, 0), np.where(best.stop_epoch > 0, best.stop_epoch, epochs),
+                       best_probs, weights, biases, best_w, best_b, test_out, nll(z_train, y), accuracy(z_train, y))
 
 
 _RUNS = {}          # (COURSE_SEED, widths, epochs, spec, seed) -> Run

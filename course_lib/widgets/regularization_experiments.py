@@ -25,7 +25,6 @@ from ..calibration import calibration_bins
 from ..rng import course_seed, make_rng, seeds as course_seeds
 from . import regularization as rw
 from ._common import one_blas_thread
-from ._stacked import train_stacked
 
 
 def _nll(probs, y):
@@ -116,9 +115,9 @@ def _max_norm_sweep(cs_key, cs, lrs, seeds, epochs, wild_lr, p, width, centre):
     lr = [wild_lr if li < 0 else lrs[li] for _, li, _ in jobs]
     c = [np.inf if cs[ci] is None else cs[ci] for ci, _, _ in jobs]
     with one_blas_thread():
-        res = train_stacked(nets, X, y, epochs=epochs, batch_size=64, lr=lr, momentum=rw.MOMENTUM,
-                            orders=[rw.run_rngs(seeds[si])[2] for _, _, si in jobs], val=val,
-                            max_norm=c, train_curves=False, snapshots=1, dtype=np.float32)
+        res = rw.train_stacked(nets, X, y, epochs=epochs, batch_size=64, lr=lr, momentum=rw.MOMENTUM,
+                               orders=[rw.run_rngs(seeds[si])[2] for _, _, si in jobs], val=val,
+                               max_norm=c, train_curves=False, snapshots=1, dtype=np.float32)
     W1, b1 = res.weights[0], res.biases[0]
     pre = (X.astype(np.float32) @ W1.transpose(1, 0, 2).reshape(64, -1)).reshape(len(X), len(jobs), -1)
     pre = pre + b1[None]
