@@ -841,7 +841,7 @@ assert np.all(he_s["dead"].mean(axis=1) < 0.25) and np.all(lsuv_s["dead"].mean(a
 # Does this matter once training starts? Each init is trained with SGD (momentum 0.9,
 # batches of 64) at three learning rates, 0.003, 0.01 and 0.03, for 3 epochs, on the same three
 # seeds (the seed draws the weights and the order of the mini-batches; every init sees the same
-# order). All 27 runs are trained side by side (`_stacked.train_stacked`, float32, the
+# order). All 27 runs are trained side by side (`_stacked.fit_stacked`, float32, the
 # arithmetic of `cl.fit`). Each init is judged at its **own best** learning rate (lowest mean
 # validation loss at the end). Xavier is left out to save time: it is He shrunk by $2^{-10}$ at
 # the top (the table above), and in a check outside this notebook (same stack and rates, three
