@@ -184,22 +184,31 @@ class Lab:
     def clear_all_outputs(self):
         self.menu("Edit", "Clear Outputs of All Cells")
 
-    def run_all(self, timeout=RUN_ALL_TIMEOUT_S):
+    def run_all(self, timeout=RUN_ALL_TIMEOUT_S, attempts=3):
         """Run → Run All Cells, then wait until no cell is queued or running (and the page
-        stays idle for a second). Returns the seconds it took."""
+        stays idle for a second). Returns the seconds it took.
+
+        A kernel that is still connecting can drop the queued cells (they go back to "[ ]"
+        with nothing run): when the page goes idle with no cell executed, Run All is sent
+        again, up to `attempts` times."""
         start = time.monotonic()
         before = self.prompts()
-        for _ in range(3):
+        for _ in range(attempts):
             self.menu("Run", "Run All Cells")
             # started: a cell is queued or running, or the prompts already changed (a short
             # notebook can finish between two looks)
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and not (self.busy() or self.prompts() != before):
                 time.sleep(0.05)
-            if self.busy() or self.prompts() != before:
-                break
-        else:
-            raise AssertionError(f"{self.relpath}: Run All Cells did not start (kernel not ready?)")
+            if not (self.busy() or self.prompts() != before):
+                continue
+            self._wait_until_idle(timeout - (time.monotonic() - start))
+            if any(re.fullmatch(r"\[\d+\]:", p) for p in self.prompts()):
+                return time.monotonic() - start
+        raise AssertionError(f"{self.relpath}: Run All Cells ran nothing after {attempts} attempts "
+                             f"(kernel not ready?); prompts {self.prompts()}")
+
+    def _wait_until_idle(self, timeout):
         deadline, idle_since = time.monotonic() + timeout, None
         while time.monotonic() < deadline:
             if self.busy():
@@ -207,9 +216,9 @@ class Lab:
             elif idle_since is None:
                 idle_since = time.monotonic()
             elif time.monotonic() - idle_since > 1.0:
-                return time.monotonic() - start
+                return
             time.sleep(0.2)
-        raise AssertionError(f"{self.relpath}: cells still running after {timeout} s")
+        raise AssertionError(f"{self.relpath}: cells still running after {timeout:.0f} s")
 
     def unexecuted_cells(self):
         """Code cells without an execution count: after Run All, a failed cell stops the rest."""

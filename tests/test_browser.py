@@ -89,8 +89,8 @@ def test_error_detector_fires_on_a_planted_failure(course):
     try:
         lab.run_all()
         errors = lab.error_outputs()
-        assert len(errors) == 1 and "ZeroDivisionError" in errors[0], errors
-        assert lab.unexecuted_cells() == [2]
+        assert len(errors) == 1 and "ZeroDivisionError" in errors[0], (errors, lab.prompts())
+        assert lab.unexecuted_cells() == [2], lab.prompts()
     finally:
         lab.close()
 
@@ -105,7 +105,7 @@ def test_error_detector_ignores_warnings_and_sees_check_failures(course):
     try:
         lab.run_all()
         errors = lab.error_outputs()
-        assert len(errors) == 1 and errors[0].startswith("✗ check_mse failed"), errors
+        assert len(errors) == 1 and errors[0].startswith("✗ check_mse failed"), (errors, lab.prompts())
     finally:
         lab.close()
 
