@@ -22,7 +22,7 @@ sys.path.insert(0, str(HERE))
 import browser_lab as bl  # noqa: E402
 
 BUDGET_MS = 300
-MOVES = ("ArrowRight", "ArrowLeft", "ArrowRight", "ArrowLeft", "ArrowRight", "ArrowLeft", "ArrowRight")
+MOVES = 7      # key presses measured per notebook, back and forth between two positions
 
 
 def _row(*fields):
@@ -46,8 +46,9 @@ def measure(notebooks=None, moves=MOVES):
                     lab = bl.Lab(browser, base, token, f"work/notebooks/{nb.name}", root)
                     lab.run_all()
                     widget = lab.main_widget()
-                    lab.move_slider(widget, "ArrowRight")          # warm-up, not counted
-                    results[nb.stem] = [lab.move_slider(widget, key) for key in moves]
+                    warm_up, *keys = lab.slider_keys(widget, 1 + moves)
+                    lab.move_slider(widget, warm_up)               # not counted
+                    results[nb.stem] = [lab.move_slider(widget, key) for key in keys]
                 except Exception as exc:   # one notebook's failure is a row, not a crash
                     results[nb.stem] = f"{type(exc).__name__}: {str(exc)[:120]}"
                 finally:

@@ -265,6 +265,18 @@ class Lab:
     def widget_image(self, widget):
         return widget.locator("img").first.get_attribute("src")
 
+    def slider_keys(self, widget, n):
+        """``n`` arrow keys that move the widget's first slider back and forth, starting
+        towards whichever side has room, so no press lands on an end and changes nothing."""
+        from playwright.sync_api import Error as PlaywrightError
+        handle = widget.locator(".noUi-handle").first
+        try:
+            now, top = (float(handle.get_attribute(a, timeout=5000)) for a in ("aria-valuenow", "aria-valuemax"))
+        except (TypeError, ValueError, PlaywrightError):
+            now, top = 0.0, 1.0
+        first, back = ("ArrowLeft", "ArrowRight") if now >= top else ("ArrowRight", "ArrowLeft")
+        return [first if i % 2 == 0 else back for i in range(n)]
+
     def move_slider(self, widget, key, timeout=30000):
         """Press ``key`` on the widget's first slider; wait for its figure to change.
         Returns the milliseconds from the key press to the new image, measured in the page."""
