@@ -887,7 +887,7 @@ assert np.mean([t.se / t.unpaired_se for t in top]) < 0.95           # pairing: 
 assert abs(boot_one / np.sqrt(p0 * (1 - p0) / n_val) - 1) < 0.15      # the s.e. formula of §3 holds
 assert abs(boot_pair / top[0].se - 1) < 0.15                          # and the paired one
 assert spread > abs(seed_gap.mean)                                     # seed noise exceeds the gap
-assert seed_gap.min <= 0 <= seed_gap.max                               # the per-seed winner changes
+assert seed_gap.min < 0.02                                             # on some seed the best is ahead by under 2 points
 
 # %% [markdown]
 # What the validation set can and cannot tell apart:
@@ -906,8 +906,9 @@ assert seed_gap.min <= 0 <= seed_gap.max                               # the per
 #   validation digits.
 # * **The seed moves a setting by about as much.** One setting trained on five seeds ranges
 #   over one to two points, more than the mean gap of the top two; which of the two "wins" on
-#   a single run is partly chance (the right panel: the per-seed differences fall on both
-#   sides of 0). More seeds average out the training noise; only more validation digits shrink
+#   a single run is partly chance (the right panel: the per-seed differences usually fall on
+#   both sides of 0; for some course seeds one of the two is ahead on all five runs, each time
+#   by about a point or less). More seeds average out the training noise; only more validation digits shrink
 #   the sampling noise, since every seed is scored on the same 359.
 #
 # So the two best learning rates are, as far as this validation set can tell, equally good;

@@ -280,7 +280,7 @@ for kind in inputs:
     print(f"{kind:<9} steps to reach w*: {zz.summary(kind + ' steps', '.0f')};  detour {zz.summary(kind + ' detour', '.2f')}")
 assert 0.2 < mixed < 0.8                                          # centred: many mixed-sign updates
 assert zz["positive steps"].min() > 2 * zz["centred steps"].max()  # every positive run is slower
-assert zz["positive detour"].min() > zz["centred detour"].max()     # … and takes the longer way
+assert zz["positive detour"].mean() > 1.5 * zz["centred detour"].mean()  # … and takes the longer way (on average)
 
 # %%
 paths = {kind: axp.sgd_path(X, cl.seeds(1)[0]) for kind, X in inputs.items()}
@@ -291,7 +291,7 @@ plt.show()
 # Left: with positive inputs every example's step points into the first or third quadrant —
 # never into the shaded lower-right quadrant, which is where $w^*$ lies; with centred inputs
 # many steps go there directly. Middle: the path can only creep towards $w^*$ as a staircase
-# of north-east / south-west moves, three to four times as long as the straight line. Right:
+# of north-east / south-west moves, about three times as long as the straight line. Right:
 # centred inputs allow any direction, and the path is short. The loss contours tell the same
 # story in the language of notebook 00: the loss is $\tfrac12 (w - w^*)^\top C\, (w - w^*)$
 # with $C = \mathbb{E}[x x^\top]$, and the mean of the inputs adds a large eigenvalue along
@@ -370,7 +370,7 @@ print(f"    tanh / ReLU per seed: {ratio.min():.2f} … {ratio.max():.2f}; ratio
       f"{race['tanh same'].mean() / race['ReLU same'].mean():.2f}; ReLU first on "
       f"{np.sum(race['ReLU same'] < race['tanh same'])} of {len(ratio)} seeds")
 print("sigmoid, lr 0.01 / 0.03 / 0.1, 3 seeds:", races["sigmoid"]["epochs"].tolist())
-assert race["tanh same"].mean() > 1.1 * race["ReLU same"].mean()   # same lr: ReLU faster on average …
+assert race["tanh same"].mean() > race["ReLU same"].mean()         # same lr: ReLU faster on average …
 assert ratio.min() <= 1.0                                          # … but not on every seed
 assert np.all(np.isinf(races["sigmoid"]["epochs"]))               # sigmoid: never, at any lr, in 60 epochs
 
@@ -379,27 +379,32 @@ tuned_ratio = race["tanh tuned"].mean() / race["ReLU tuned"].mean()
 print("epochs to 99% at the best lr   ReLU:", race["ReLU tuned"], "  tanh:", race["tanh tuned"])
 print(f"    ratio of the means {tuned_ratio:.2f};  best lr per seed   ReLU: {race['ReLU best lr']}   "
       f"tanh: {race['tanh best lr']}")
-assert 0.7 < tuned_ratio < 1.4                                    # tuned: no factor of 2 either way
-assert np.exp(np.log(race["tanh best lr"]).mean()) > np.exp(np.log(race["ReLU best lr"]).mean())  # tanh wants more
+assert 0.6 < tuned_ratio < 1.7                                    # tuned: far from a factor of 6
+best_lr_ratio = np.exp(np.log(race["tanh best lr"]).mean() - np.log(race["ReLU best lr"]).mean())
+print(f"    geometric mean of the best rates, tanh / ReLU: {best_lr_ratio:.2f}")
+assert best_lr_ratio > 0.8                                        # tanh never wants a clearly smaller rate
 
 # %%
 fig = aw.draw_race(races, 0.01, axp.SPIRAL_LRS, axp.SPIRAL_TARGET, axp.SPIRAL_EPOCHS)
 plt.show()
 
 # %% [markdown]
-# What the measurement says (the numbers above; over the course seeds 0, 1, 2, 3 and 7 —
-# 40 runs per protocol — the picture is the same):
+# What the measurement says (the numbers above; we also ran COURSE_SEED 0 to 15 — 128 runs
+# per protocol — and quote the range over those 16 sets of 8 seeds):
 #
 # * **At the same settings (lr 0.01) ReLU gets there first on most seeds, not on all**: on
-#   average tanh needs about 1.2–1.4× the epochs, but single seeds range from tanh being
-#   first or tied (ratio ≈ 0.5–1) to tanh needing twice as long. The deep sigmoid net never gets
+#   average tanh needs 1.1–1.4× the epochs, but single seeds range from tanh being first or
+#   tied (ratio ≈ 0.5–1) to tanh needing twice as long. The deep sigmoid net never gets
 #   off the ground at any rate of the grid (section 2's attenuation).
 # * **Why?** Not because tanh's slope is below 1 — section 2 showed that tanh's gradient
-#   *grows* towards the input with these weights. The measurement points at the learning
-#   rate: tanh's best rate on the grid is 0.03 on most seeds, ReLU's is 0.01 or 0.03, so a
-#   shared 0.01 is further below tanh's optimum than ReLU's (asserted on the geometric means).
-# * **Give each its own best learning rate and, on this small problem, the gap disappears**:
-#   the ratio of the means is within about ±30% of 1, ReLU ahead on some seeds, tanh on others.
+#   *grows* towards the input with these weights. The measurement points, in part, at the
+#   learning rate: tanh's best rate on the grid is more often 0.03 than ReLU's, so a shared
+#   0.01 tends to be further below tanh's optimum. The evidence is modest: the geometric mean
+#   of tanh's best rates was higher than ReLU's for 12 of the 16 course seeds, equal for 3 and
+#   lower (by 13%) for one; the assert only checks that tanh never wants a clearly smaller rate.
+# * **Give each its own best learning rate and, on this small problem, the gap mostly closes**:
+#   the ratio of the means is 0.9–1.4 over the 16 course seeds (1.1 on average), ReLU ahead on
+#   some seeds, tanh on others.
 #   We do not reproduce AlexNet's 6×, and that is worth saying plainly: such a factor belongs
 #   to a setting — a larger convolutional network on real images — not to the activation
 #   alone. A small, well-initialized MLP is where tanh suffers least.
@@ -458,15 +463,15 @@ print("silent share of all hidden units:", {label: f"{v.min():.0%} … {v.max():
 assert np.all(share["ReLU, lr 0.05"] < 0.05) and np.all(val["ReLU, lr 0.05"] > 0.9)
 assert np.all(share["ReLU, lr 1.0"] > 0.25) and share["ReLU, lr 1.0"].mean() > 0.4     # every seed
 assert np.all(share["ReLU, lr 1.0, bias 0.01"] > 0.25)          # the small positive bias does not save them
-assert np.all(val["ReLU, lr 1.0"] < 0.2) and np.all(val["ReLU, lr 1.0, bias 0.01"] < 0.2)
+assert np.all(val["ReLU, lr 1.0"] < 0.25) and np.all(val["ReLU, lr 1.0, bias 0.01"] < 0.25)
 for label in ("Leaky ReLU, lr 1.0", "ELU, lr 1.0"):             # units that cannot die: the loss explodes
-    assert all(r.status == "exploded" for r in dead[label]) and np.all(val[label] < 0.2)
+    assert all(r.status == "exploded" for r in dead[label]) and np.all(val[label] < 0.25)
 
 # %% [markdown]
 # With the sensible rate essentially every unit is alive (a few percent of the last layer's
 # units are silent) and the nets reach about 96% validation accuracy. With the high rate a
 # third to four fifths of all hidden units end silent — more than a quarter on every seed, in
-# some runs whole layers — and the network is reduced to guessing (validation accuracy ≈ 10%). Starting every bias at
+# some runs whole layers — and the network is reduced to guessing (validation accuracy 10–20%). Starting every bias at
 # 0.01 changes nothing. On many seeds the loss also grows a billionfold at some point and
 # trips the raised guard ("exploded"), but the units died before.
 #
@@ -990,8 +995,8 @@ assert abs(relu_half["zero"] - 0.5) < 0.02
 #   yes/no outputs.
 # * **tanh** $= 2\sigma(2x) - 1$: zero-centred, slope 1 at 0, but it still saturates.
 # * **ReLU**: slope 1 for $x > 0$, no saturation there, cheap. At one shared learning rate it
-#   reached 99% on the spirals about 1.2–1.4× sooner than tanh on average (not on every seed);
-#   with each learning rate tuned the gap disappeared (AlexNet reported ≈6× on CIFAR-10 — a
+#   reached 99% on the spirals about 1.1–1.4× sooner than tanh on average (not on every seed);
+#   with each learning rate tuned the gap mostly closed (AlexNet reported ≈6× on CIFAR-10 — a
 #   property of that setting). Not zero-centred, and units **die**: with a 20× too high
 #   learning rate a third to four fifths of all hidden units died, most within the first
 #   ~25 steps; after a one-epoch spike most stayed dead through 5 epochs at a sensible rate.

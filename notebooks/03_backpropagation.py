@@ -249,8 +249,11 @@ def batch_loss_and_grads(X, W, V, y):
     return np.mean(r ** 2), dW, dV
 
 N = 5
-Xb, yb = rng.standard_normal((N, D)), rng.standard_normal(N)
-Lb, dWb, dVb = batch_loss_and_grads(Xb, W, V, yb)
+while True:   # a batch with no gradient entry near 0 (a tiny entry's relative error is noise: section 6)
+    Xb, yb = rng.standard_normal((N, D)), rng.standard_normal(N)
+    Lb, dWb, dVb = batch_loss_and_grads(Xb, W, V, yb)
+    if np.abs(dWb).min() > 0.05 * np.abs(dWb).max():
+        break
 
 # 1) the mean of the single-example gradients
 per_example = [loss_and_grads(Xb[n], W, V, yb[n]) for n in range(N)]
@@ -582,9 +585,9 @@ print(f"float64 at h = 1e-5: centred {at('float64', 'centred'):.1e}, forward {at
       f"best forward over all h: {err['float64', 'forward'].min():.1e} "
       f"(at h = {hs[np.argmin(err['float64', 'forward'])]:.0e})")
 assert abs(slope_fwd - 1) < 0.15 and abs(slope_cen - 2) < 0.2 and slope_round < -0.7
-assert at("float64", "centred") < 1e-9                     # good, by two orders of magnitude
+assert at("float64", "centred") < 1e-8                     # good, by an order of magnitude or more
 assert 1e-7 < at("float64", "forward") < 1e-4              # a CORRECT gradient looks suspicious
-assert err["float64", "forward"].min() > 1e-8              # forward differences never get far below 1e-7
+assert err["float64", "forward"].min() > 10 * err["float64", "centred"].min()   # even at its best h, forward is far worse
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.8), sharey=True)
@@ -609,7 +612,7 @@ plt.show()
 # %% [markdown]
 # On the left (float64) the two V shapes: the right arm is the truncation error (slope 1 for
 # forward, 2 for centred differences), the left arm the rounding error (slope −1). At
-# $h = 10^{-5}$ the centred difference is good by two orders of magnitude, while the forward
+# $h = 10^{-5}$ the centred difference is good by an order of magnitude or more, while the forward
 # difference makes a **correct** gradient look suspicious: do not use forward differences.
 #
 # ### Why float32 is not enough
@@ -1061,8 +1064,9 @@ runs = {alpha: gradient_descent(alpha) for alpha in (0.03, 0.3, 1.0)}
 for alpha, losses in runs.items():
     print(f"alpha = {alpha:<4g}: loss {losses[0]:.3f} → {losses[-1]:.4g} after {len(losses)} steps")
 good, slow, big = runs[0.3], runs[0.03], runs[1.0]
-assert good[-1] < 0.1 * good[0] and np.all(np.diff(good) <= 0)   # steady descent
-assert slow[-1] < slow[0] and slow[-1] > 1.2 * good[-1]             # also descends, but slower
+assert good[-1] < 0.25 * good[0] and np.all(np.diff(good) <= 0)  # steady descent
+print(f"after 20 steps: loss {slow[20]:.4g} at alpha = 0.03, {good[20]:.4g} at alpha = 0.3")
+assert slow[-1] < slow[0] and slow[20] > 1.5 * good[20]             # also descends, but slower
 assert big[-1] > 3 * big[0] and len(big) < 10                       # explodes within a few steps
 
 # one step of cl.SGD is exactly this update
@@ -1088,7 +1092,8 @@ plt.show()
 
 # %% [markdown]
 # A small rate descends steadily but slowly; a rate ten times larger gets much further in the
-# same number of steps; another factor of about three and the steps overshoot so badly that the
+# same number of steps (compare the losses after 20 steps; after 200 both may be close to
+# the floor set by the noise in the targets); another factor of about three and the steps overshoot so badly that the
 # loss explodes within a few steps. Choosing and scheduling $\alpha$ is the subject of notebooks
 # 06 and 08; everything there rests on the gradients being right, which is what this notebook
 # taught you to make sure of.

@@ -670,17 +670,20 @@ for name, acc in (("with BN", sc_bn), ("without BN", sc_plain)):
     print(f"{name:<11}", "  ".join(f"{a:5.2f}" for a in np.median(acc, axis=0)), "  (median of 3 seeds)")
 off = [i for i, s in enumerate(scales) if s != 1.0]
 assert sc_bn.min() > 0.75                              # BN: every scale trains, every seed
-assert (np.median(sc_plain[:, off], axis=0) < 0.5).all()   # plain: off scale 1 it fails
+far = [i for i, s in enumerate(scales) if s not in (1.0, 2.0)]
+assert (np.median(sc_plain[:, far], axis=0) < 0.5).all()   # plain: at 1/4, 1/2 and 4 it fails
 assert (sc_bn.min(axis=1) > sc_plain.min(axis=1) + 0.5).all()   # worst scale, per seed
 
 bx.draw_init_scales(grids, lr=0.2)
 plt.show()
 
 # %% [markdown]
-# With BN every scale from 1/4 to 4 trained on every seed (82–98% over the 15 seeds we
-# tried). Without BN only the He scale itself trains reliably; at the others the plain net
-# stays at or near chance (two of the 15 seeds trained at scale 2). The range covered is
-# $[1/4, 4]$; we did not try more extreme scales.
+# With BN every scale from 1/4 to 4 trained on every seed (82–97% over COURSE_SEED 0–15,
+# 48 runs per scale). Without BN only the He scale itself trains reliably: at 1/4, 1/2 and 4
+# the plain net stays at or near chance (the median of three seeds below 35% on every course
+# seed), and at scale 2 it is a lottery (for most course seeds the median run fails, for
+# three of the 16 it trains). The range covered is $[1/4, 4]$; we did not try more extreme
+# scales.
 #
 # BN's curve is not perfectly flat, and the reason is instructive. Scaling a layer's weights by
 # $a$ leaves its output unchanged, but it divides the gradient with respect to those weights by
@@ -762,7 +765,7 @@ for g in ghost.ghost_sizes:
 gain = cl.paired(ghost.val_acc[16], ghost.val_acc[256], ("ghost 16", "plain BN (256)"))
 print(gain.summary())
 assert (ghost.train_acc[16] > 0.99).all() and (ghost.train_acc[256] > 0.99).all()  # both fit
-assert (ghost.val_loss[16] < ghost.val_loss[256]).all()     # more noise, better val loss ...
+assert ghost.val_loss[16].mean() < ghost.val_loss[256].mean()   # more noise, better val loss ...
 assert (gain.diff > -0.006).all()                           # ... and never worse accuracy
 assert (ghost.val_acc[4] < ghost.val_acc[16]).all()         # too much noise hurts
 
@@ -771,10 +774,10 @@ plt.show()
 
 # %% [markdown]
 # Both nets fit the training set completely. With ghost batches of 16 the validation loss is
-# lower on every seed, and the validation accuracy is 0 to 2 points higher (never lower over
-# the 15 seeds we tried; one point is about 3.6 of the 359 validation digits): the batch noise
-# does regularize, a little. Ghost batches of 4 are too noisy: the net no longer fits its
-# training set (94–96%) and loses 2.5–7 points. So the noise is a real but small effect that depends on the batch size,
+# lower on average (and in 38 of 42 runs over COURSE_SEED 0–13), and the validation accuracy
+# is 0 to 3.7 points higher (never lower in those 42 runs; one point is about 3.6 of the 359
+# validation digits): the batch noise does regularize, a little. Ghost batches of 4 are too
+# noisy: the net no longer fits its training set (92–96%) and loses up to 9.5 points. So the noise is a real but small effect that depends on the batch size,
 # not a tool to tune. When a model overfits, use an actual regularizer (notebooks 05 and 07).
 # Nets with BN often need less dropout, which is consistent with the noise doing some of the
 # same work.
@@ -839,9 +842,9 @@ for norm, name in (("batch", "BatchNorm"), ("layer", "LayerNorm")):
                                                 for b in small.batch_sizes))
 print("(validation accuracy: mean and range over the seeds)")
 assert small.val_acc["batch", 2].max() < 0.5                     # BN at batch 2: broken
-assert (small.val_acc["layer", 2] > 0.85).all()                  # LayerNorm: fine
+assert np.median(small.val_acc["layer", 2]) > 0.85               # LayerNorm: fine (as a rule)
 for b in (2, 4):
-    assert (small.val_acc["layer", b] - small.val_acc["batch", b] > 0.05).all()
+    assert np.median(small.val_acc["layer", b] - small.val_acc["batch", b]) > 0.05
 for b in (4, 8):
     assert (small.gap("batch", b) > 0.05).all()    # BN: evaluation and training mode disagree
 for b in small.batch_sizes:
@@ -854,9 +857,11 @@ plt.show()
 # %% [markdown]
 # At batch 2, BN does not train: with $\hat x = \pm1$ everywhere there is almost nothing to
 # learn from, and its validation accuracy stays far below 50% in both modes (the assert;
-# roughly 15–35% on the seeds we tried), against 94–97% for LayerNorm. At batches
+# 11–37% over COURSE_SEED 0–15), against 93–98% for LayerNorm in 46 of those 48 runs. (The
+# other two LayerNorm runs collapsed to chance: SGD on batches of two is noisy for any
+# network, but only BN fails by construction.) At batches
 # of 4 and 8 it learns, but what it learned (training mode, cyan) and what it does at test
-# time (evaluation mode, blue) are visibly different functions, 11–34 points apart. (Here the
+# time (evaluation mode, blue) are visibly different functions, 9–34 points apart. (Here the
 # evaluation mode is the *better* one: the running averages are smoother than the statistics
 # of 4 or 8 examples. In general the mismatch can go either way.) LayerNorm is unaffected by
 # the batch size, and identical in both modes. At batch 64 BN catches up and is as good as

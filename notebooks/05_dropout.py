@@ -395,13 +395,14 @@ print(f"test accuracy, early-stopped (≤ {dex.LONG} epochs):   {stopped.summary
 print(f"best epochs (lowest validation loss): p = 0 {np.median(base.best_epoch()):.0f}, "
       f"p = 0.5 {np.median(drop.best_epoch()):.0f} (medians)")
 assert fixed[dex.SHORT].mean > stopped.mean + 0.01   # much of the fixed-budget gain is the baseline's decay
-assert -0.01 < stopped.mean < 0.04                   # against the early-stopped baseline: a small gain
+assert -0.01 < stopped.mean < 0.06                   # against the early-stopped baseline: a small gain
 assert np.median(drop.best_epoch()) > np.median(base.best_epoch())   # dropout nets peak later
 
 # %% [markdown]
-# After 40 epochs, dropout looks three to six points better, because the plain net is
+# After 40 epochs, dropout looks three to seven points better, because the plain net is
 # measured long after its best epoch. Against the **early-stopped** plain net the gain is
-# about one to two points on average, and a single run can be a few points better or worse:
+# about one to four points on average (+1.1 to +4.1 over COURSE_SEED 0–13, six runs each),
+# and a single run can be a few points better or worse:
 # early stopping alone removes most of the damage that memorizing the wrong labels does. The
 # dropout net's best epoch comes later, and its early-stopped score is the fair one to quote.
 # Early stopping is the subject of notebook 07 §5; here it is the baseline that keeps the
@@ -432,8 +433,8 @@ assert noisy["final_long"].mean(axis=0).argmax() == len(rates) - 1    # after 15
 assert memorized_long[-1] < memorized_long[rates == 0.5][0] - 0.15    # ... because it memorizes slowest
 es_range = np.ptp(noisy["early_stopped"].mean(axis=0))
 print(f"early-stopped, noisy labels: the mean over rates spans {es_range:.3f}")
-assert es_range < 0.04                                    # early-stopped, the rate matters little
-assert np.all(clean_t["train_long"][:, -1] == 1.0)        # clean, p = 0.7 fits every digit by 150: not underfitting
+assert es_range < 0.06                                    # early-stopped, the rate matters little
+assert np.all(clean_t["train_long"][:, -1] > 0.99)        # clean, p = 0.7 fits (nearly) every digit by 150: not underfitting
 
 # %% [markdown]
 # At a fixed budget the best rate depends on the budget. With noisy labels the final weights
@@ -441,7 +442,7 @@ assert np.all(clean_t["train_long"][:, -1] == 1.0)        # clean, p = 0.7 fits 
 # 150 epochs at the highest rate, simply because $p = 0.7$ is the slowest to memorize. On
 # clean labels $p = 0.7$ is the slowest to fit: after 40 epochs it has not fitted every
 # training digit yet and its test accuracy is the lowest or close to it, the pattern that gets
-# called "underfitting". By epoch 150 it fits every training digit and ends within about a
+# called "underfitting". By epoch 150 it fits all or nearly all (> 99%) of the training digits and ends within about a
 # point of the others. What looked like underfitting was slow
 # convergence. Early-stopped, every rate from 0 to 0.7 lands within a few points, and the
 # differences between neighbouring rates are of the size of the spread between runs. So
@@ -501,7 +502,7 @@ helpers = {k: cl.paired(rows[k]["test_best"], rows["dropout"]["test_best"], (k, 
            for k in ("widen", "max_norm", "recipe")}
 for k, d in helpers.items():
     print(f"early-stopped test accuracy, {rows[k]['name']} vs p = 0.5: {d.mean:+.3f} ± {d.se:.3f}")
-assert all(abs(d.mean) < 0.03 for d in helpers.values())   # no helper beats plain dropout clearly
+assert all(abs(d.mean) < 0.045 for d in helpers.values())  # no helper changes plain dropout by more than ~4 points
 assert -0.02 < rows["dropout"]["vs_base"].mean < 0.05      # dropout vs the tuned baseline: small
 assert abs(longer.mean) < 0.03                             # (iv): a longer budget adds little once early-stopped
 
@@ -510,9 +511,10 @@ assert abs(longer.mean) < 0.03                             # (iv): a longer budg
 #
 # * **Early-stopped, no helper is clearly better than plain dropout.** Dropout itself lands
 #   between about 0 and +4 points above the tuned plain net (depending on the seeds), and
-#   (i), (iii) and (ii)+(iii) stay within a point or two of plain dropout, in either
-#   direction: the size of the spread between runs. Three runs can show a two-point effect
-#   only if it is consistent; none of them is.
+#   (i), (iii) and (ii)+(iii) land within about three points of plain dropout, in either
+#   direction, and the sign depends on the runs: over COURSE_SEED 0–13 each helper's mean
+#   difference ranged from about −3 to +3 points (the recipe (ii)+(iii): −2.9 to +3.3), so a
+#   helper that looks clearly better on one set of three seeds looks worse on another.
 # * **(ii) without (iii) is unstable**: with the larger step some runs explode (the loss
 #   passes three times its initial value) or collapse. That is exactly why the paper pairs the
 #   high learning rate with max-norm.

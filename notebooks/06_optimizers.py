@@ -213,7 +213,7 @@ print("after 100 steps, own best lr:              ", show(tuned_100))
 assert np.all(shared_1ep[1] < shared_1ep[32]) and np.all(shared_1ep[32] < shared_1ep[N])  # shared lr: small B ahead, every seed
 assert best_lr[32] >= 10 * best_lr[1]                         # the good rate grows with the batch
 assert np.all(shared_2ep[32] > 5 * tuned_2ep[32])             # so the shared rate handicaps B = 32 ...
-assert 0.5 < tuned_2ep[32].mean() / tuned_2ep[1].mean() < 2   # ... at its own rate it keeps up with B = 1
+assert tuned_2ep[32].mean() < 2 * tuned_2ep[1].mean()        # ... at its own rate it keeps up with B = 1 (or beats it)
 assert np.all(np.maximum(tuned_100[32], tuned_100[N]) < 0.2 * tuned_100[1])   # per step, big batches win,
 assert max(tuned_100[32].mean(), tuned_100[N].mean()) < 0.1 * tuned_100[1].mean()   # by 10× on average
 
@@ -223,7 +223,7 @@ assert max(tuned_100[32].mean(), tuned_100[N].mean()) < 0.1 * tuned_100[1].mean(
 # batch are on average more than ten times lower than $B = 1$ (at least five times on every
 # seed), because each of their steps follows an
 # almost exact gradient. **Per example seen** (left), $B = 32$ at its rate of 3 keeps up with
-# $B = 1$ at its rate of 0.1: it takes 32 times fewer steps, each about 30 times longer, for
+# $B = 1$ at its rate of 0.1 (on some seeds it is ahead): it takes 32 times fewer steps, each about 30 times longer, for
 # the same progress. That is the *linear scaling rule* (Goyal et al., 2017): multiply the
 # batch by $k$, multiply the rate by about $k$. It holds only up to a point: the full batch
 # cannot take 1,079 times larger steps (its rate is capped by stability near 10; at its best
@@ -1021,7 +1021,7 @@ for w, runs in warm.items():
           f"{runs.summary('jump', '.2f')}; exploded on {int(runs['exploded'].sum())}/{len(SEEDS)} seeds; "
           f"val accuracy {runs.summary('val_acc')}")
 print(f"warm-up lowers the jump on {int((warm[20]['jump'] < warm[0]['jump']).sum())}/{len(SEEDS)} seeds")
-assert np.all(warm[20]["jump"] < warm[0]["jump"])      # warm-up lowers the start-up jump on every seed
+assert warm[20]["jump"].mean() < warm[0]["jump"].mean()  # warm-up lowers the start-up jump (on average; per seed: printed)
 assert warm[0]["jump"].mean() > 1.5                      # without it the loss jumps well above its start
 assert warm[20]["jump"].mean() < 1.4 and warm[20]["exploded"].sum() == 0   # with it: a smooth start
 
@@ -1308,7 +1308,7 @@ val_best = {name: scan.val_acc[name][:, scan.best(name)].mean() for name in scan
 adam_default = scan.final["Adam"][:, 0] / loss_at_best["Adam"]
 print(f"Adam at its textbook default lr {scan.grid[0]:g}: final loss / its best = {adam_default.round(0)}")
 assert all(0 < scan.best(name) < len(scan.grid) - 1 for name in scan.final)   # no best rate at the grid's edge
-assert scan.best("SGD") == scan.first_exploding("SGD") - 1     # SGD's best: the last rate before it explodes
+assert scan.best("SGD") >= scan.first_exploding("SGD") - 2     # SGD's best: one or two grid steps below the edge
 assert np.all(loss_at_best["Adam"] < 0.5 * loss_at_best["SGD"])  # Adam fits fastest, on every seed
 assert max(widths.values()) <= 2                               # no optimizer has a much wider valley
 assert max(val_best.values()) - min(val_best.values()) < 0.03  # validation accuracies are close
@@ -1316,9 +1316,10 @@ assert adam_default.min() > 30                                 # Adam's default 
 
 # %% [markdown]
 # Read the left panel first. Every optimizer's curve falls to its best rate and then rises
-# steeply or explodes within one or two steps of $\sqrt{10}$. For SGD the best rate is the
-# *last* one before explosion: its optimum sits at the edge of stability, the best rate just
-# below the one that diverges (the rule notebook 08 uses to pick a rate). The valleys are about
+# steeply or explodes within one or two steps of $\sqrt{10}$. For SGD the best rate sits near
+# the edge of stability: usually it is the *last* rate before the first one that diverges,
+# and on some course seeds no rate of the grid diverges and the best is one step below the
+# grid's top (the rule notebook 08 uses to pick a rate: just below the edge). The valleys are about
 # equally narrow: no optimizer has more than two rates of the grid within 3× of its best loss.
 # (A popular claim says that Adam's default rate "is rarely terrible"; at the textbook
 # $10^{-3}$, 30 times below its best here, its 10-epoch loss is hundreds of times its best, as
@@ -1369,18 +1370,17 @@ for lr, runs in avg.items():
 gain_hot = (avg[1.0]["val_loss_last"] - avg[1.0]["val_loss_ema"]).mean()
 gain_tuned = (avg[0.3]["val_loss_last"] - avg[0.3]["val_loss_ema"]).mean()
 assert gain_hot > 0                                     # at a too-high rate the EMA beats the last iterate
-assert (avg[1.0]["val_loss_last"] - avg[1.0]["val_loss_swa"]).mean() > 0     # and so does SWA
+assert (avg[1.0]["val_loss_last"] - avg[1.0]["val_loss_swa"]).mean() > -0.005  # SWA: better or level
 assert gain_hot > 2 * abs(gain_tuned)                   # the gain is a property of the noisy iterate
-assert avg[1.0]["val_acc_ema"].mean() >= avg[1.0]["val_acc_last"].mean()
-assert avg[1.0]["val_loss_ema"].mean() > avg[0.3]["val_loss_last"].mean()   # not as good as a tuned rate
 
 # %% [markdown]
 # At the too-high rate the last iterate is noisy: its validation loss varies a lot from seed to
 # seed, and the EMA of the weights is lower on average (by the percentages printed), the SWA
-# average too; the validation accuracy moves by up to a few points. Part of that is what
-# early stopping would also recover (the best-epoch points), and the averaged weights do not
-# reach the validation loss of the well-tuned run at 0.3: averaging repairs some of what a
-# too-high rate costs, not all of it. At the tuned rate the iterate is already close to the
+# average usually too (for COURSE_SEED 17 it only ties); the validation accuracy moves by up to a few points, in either direction. Part
+# of that is what early stopping would also recover (the best-epoch points). Whether the
+# averaged weights also reach the validation loss of the well-tuned run at 0.3 depends on the
+# seeds (for COURSE_SEED 0 they do not, for 11 they do): averaging repairs some of what a
+# too-high rate costs, and is no guarantee of more. At the tuned rate the iterate is already close to the
 # centre, and averaging changes the validation loss by a few percent, in either direction
 # depending on the seed and the split. Honest summary: averaging is cheap insurance for runs
 # that end at a constant, high rate (and in large-scale training an EMA of the weights is

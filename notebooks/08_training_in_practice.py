@@ -313,13 +313,14 @@ print(next(run.message for run in runs.values() if run.exploded))
 band = {"flat": 0, "good": 1, "spikes": 1, "plateau": 2, "exploded": 3}   # good and spikes may swap at their border
 for s, scan in scans.items():
     rank = [band[r.verdict] for r in scan.values()]
-    assert rank == sorted(rank)                                 # flat → good/spikes → flat-and-high → exploded
+    assert rank[0] == 0 and rank[-1] == 3                        # flat at the bottom, exploded at the top ...
+    assert all(b >= a - 1 for a, b in zip(rank, rank[1:]))        # ... in order, up to a swap of neighbouring bands
     assert scan[pr.nearest_lr(1.0)].status == "exploded at step 1"
     top = max(lr for lr, r in scan.items() if not r.exploded)
     assert scan[top].verdict == "plateau"                       # the last rate before explosions is stuck high
     accs = {lr: r.val_acc for lr, r in scan.items() if not r.exploded}
     best_good = max(a for lr, a in accs.items() if scan[lr].verdict == "good")
-    assert best_good >= max(accs.values()) - 0.01               # the good band holds (within 1 point) the best
+    assert best_good >= max(accs.values()) - 0.02               # the good band holds the best (within 2 points)
 assert {r.verdict for scan in scans.values() for r in scan.values()} == set(pr.GUIDE)   # every case appears
 best = {s: max(a for a in (r.val_acc for r in scan.values()) if a is not None) for s, scan in scans.items()}
 print("best validation accuracy after 8 epochs per seed:", {s: round(a, 3) for s, a in best.items()})
@@ -332,7 +333,7 @@ print("best validation accuracy after 8 epochs per seed:", {s: round(a, 3) for s
 #   scan cannot tell "slow" from "stuck", which is why the next section exists.
 # * **Good (solid).** From about $6\cdot10^{-4}$ to $10^{-2}$ the loss falls steadily on the log
 #   scale and is still falling when the scan ends; the best validation accuracy is in this band,
-#   or within a point of it (right panel).
+#   or within a point or two of it (right panel).
 # * **Slightly too high, spikes (dashed).** Just above the good band the loss drops *faster*
 #   at first and reaches the lowest values of the whole scan between jumps — then a bad step
 #   throws it up by a factor of 10 or more, and it has to come down again. The end-of-run level
@@ -375,10 +376,11 @@ for s, pair in cliff.items():
     (small, small_hints, small_boom), (he, he_hints, _) = pair["small"], pair["He"]
     assert abs(px.quarters(small)[0] - np.log(10)) < 0.01        # flat at ln 10 for a quarter of the run ...
     assert px.quarters(small)[1] < 0.5 * np.log(10)              # ... then it learned after all
-    assert px.quarters(he)[0] < np.log(10) - 0.3                 # He is already well down in that quarter
+    assert px.quarters(he)[0] < np.log(10) - 0.05                # He is already below ln 10 in that quarter
     assert small_boom or any("initialization" in h for h in small_hints)
     assert not any("initialization" in h for h in he_hints)
 assert sum(any("initialization" in h for h in cliff[s]["small"][1]) for s in SEEDS) >= 2   # the hint, mostly
+assert np.mean([px.quarters(cliff[s]["He"][0])[0] for s in SEEDS]) < np.log(10) - 0.3   # He: well down, on average
 
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 3.4))
@@ -818,13 +820,15 @@ for s, r in c2f.items():
           f"re-trained (6 epochs, 3 fresh seeds) coarse winner {r['confirm'][0]:.3f}, fine winner {r['confirm'][1]:.3f}; "
           f"fine lr range {np.log10(span):.1f} decades; at the edge: {r['fine'].at_edge(r['fine_space']) or 'none'}")
     assert span < 1e5                                           # narrower than the coarse 6 decades
-    assert abs(r["confirm"][1] - r["confirm"][0]) < 0.03        # the winners are level (within 3 points) once re-trained
+    assert r["confirm"][1] > r["confirm"][0] - 0.03              # re-trained, the fine winner is never much worse
 
 # %% [markdown]
 # The fine stage's best trial often scores a point or so above the coarse one, but re-trained on
-# fresh seeds the two winners are within about a point of each other, in both directions: on
-# this problem the coarse stage had already landed in the good band, and the fine stage's "gain"
-# is mostly the maximum of more noisy scores in that band. What the second stage buys is a map —
+# fresh seeds the two winners are usually within about a point of each other, in both
+# directions (at worst the fine winner was 2.3 points behind, over COURSE_SEED 0–13): the coarse stage had already landed in the good band, and the fine stage's
+# "gain" is mostly the maximum of more noisy scores in that band. Not always: 16 random trials
+# over six decades can miss the band, and then the fine stage recovers several points (on
+# COURSE_SEED 8 and 9 one of the three searches gained 3.8 and 4.7 points, re-trained). What the second stage buys is a map —
 # a range a few decades wide in which the rate is good, and the finding that $\lambda$ hardly
 # matters — plus the edge check. When the fine stage's best *is* at an edge (it happens on some
 # seeds), the procedure says: widen the range that way and search again.
@@ -860,7 +864,7 @@ for s, r in c2f.items():
     print(f"seed {s}: λ varied {dict((f'{k:g}', round(v, 3)) for k, v in knobs['lam'].items())}; "
           f"lr varied {dict((f'{k:g}', round(v, 3)) for k, v in knobs['lr'].items())}")
     small_lams = [knobs["lam"][lam] for lam in (1e-6, 1e-4, 1e-3)]
-    assert max(small_lams) - min(small_lams) < 0.04                   # λ from 1e-6 to 1e-3: within a few points
+    assert max(small_lams) - min(small_lams) < 0.06                   # λ from 1e-6 to 1e-3: within a few points
     assert knobs["lam"][1.0] < 0.5                                    # a very strong penalty does
     assert max(knobs["lr"].values()) - min(knobs["lr"].values()) > 0.3  # the rate decides
 
@@ -1031,7 +1035,7 @@ gap_long = np.array([hf.val_loss[hf.best_epoch] - hb.val_loss[hb.best_epoch]
                      for (hb, _), (hf, _) in zip(longer[steps[1]], longer[steps[-1]])])
 final_step = steps[-1] if gap_long.mean() < 0 else steps[1]
 print(f"full recipe minus BatchNorm alone, 30 epochs: {np.round(gap_long, 3)} -> we keep: {final_step}")
-assert np.all(np.abs(gap_long) < 0.04)            # trained longer: within 0.04 of BatchNorm alone, every seed
+assert np.all(np.abs(gap_long) < 0.06)            # trained longer: within a few hundredths of BatchNorm alone, every seed
 
 # %% [markdown]
 # Trained for up to 30 epochs, the full recipe and BatchNorm alone stay within a few hundredths

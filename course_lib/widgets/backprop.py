@@ -230,7 +230,8 @@ def make_case(name, seed=None):
     Every case is a layer (or loss) contracted with a fixed random upstream gradient, f(x) =
     sum(layer(x) * dout), as cl.gradcheck does. ``seed``: the draws; None takes them from
     ``make_rng(0)`` (COURSE_SEED). The upstream gradients (and the worked example's x and V)
-    are at least 0.3 in size, so that no gradient entry is accidentally tiny (a tiny entry's
+    are at least 0.3 in size, and the worked example's residual is 1, so that no gradient
+    entry is accidentally tiny (a tiny entry's
     RELATIVE error is rounding noise, whatever the formula); in the ReLU case every input
     except the planted one (3e-4) is at least 0.1 from the kink. Shapes: x0 (3, 4) for the layers, (3, 5) for
     softmax + cross-entropy, (3, 4) W for the worked example.
@@ -270,12 +271,15 @@ def make_case(name, seed=None):
         p[np.arange(3), y] -= 1
         return ce, z0, p / 3
     if name.startswith("worked"):
-        x, W0, V, y = away(3), rng.standard_normal((3, 4)), away(4), 0.5
+        x, W0, V = away(3), rng.standard_normal((3, 4)), away(4)
+        s = _sigmoid(x @ W0)
+        # the target one unit below the prediction at W0: every gradient entry is proportional
+        # to the residual, and a residual that happens to be near 0 makes them all tiny
+        y = float(s @ V) - 1.0
 
         def loss(W):
             return (_sigmoid(x.astype(W.dtype) @ W) @ V.astype(W.dtype) - W.dtype.type(y)) ** 2
 
-        s = _sigmoid(x @ W0)
         return loss, W0, 2 * (s @ V - y) * np.outer(x, V * s * (1 - s))
     raise ValueError(f"make_case: unknown case {name!r}; choose one of {CASES}")
 
