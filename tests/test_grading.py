@@ -315,3 +315,18 @@ def test_fallback_grades_and_says_what_is_missing(fallback):
 def test_sandbox_tests_need_bubblewrap():
     if bwrap_path() is None:
         pytest.skip("the sandbox tests (test_grading_class.py) need bubblewrap: apt-get install bubblewrap")
+
+
+def test_sandbox_binds_a_course_under_tmp_on_top_of_its_tmpfs(tmp_path):
+    """bwrap applies its mounts in order: a venv or course_lib under /tmp must be bound after
+    the private /tmp tmpfs, or the kernel cannot find its interpreter (a clone in /tmp)."""
+    from grading.sandbox import Sandbox
+    box = Sandbox(0, mode="auto", expose=[tmp_path])
+    try:
+        argv = box._bwrap_argv(["true"], 3)
+    finally:
+        import shutil
+        shutil.rmtree(box.job_dir, ignore_errors=True)
+    tmpfs = argv.index("--tmpfs")
+    binds = [i for i, a in enumerate(argv) if a == "--ro-bind" and argv[i + 1].startswith("/tmp/")]
+    assert binds and all(i > tmpfs for i in binds), argv

@@ -252,15 +252,18 @@ class Sandbox:
                     made.add(p)
                     out += ["--perms", "0755", "--dir", p]
             return out
+        # the tmpfs first: a course (or venv) that lives under /tmp is bound on top of it,
+        # not hidden by it
+        argv += ["--proc", "/proc", "--dev", "/dev",
+                 "--size", str(self.limits.tmpfs_size), "--perms", "1777", "--tmpfs", "/tmp"]
+        made.add("/tmp")
         for root in self._python_roots():
             argv += parents(root)
             if os.path.realpath(root) != root:
                 argv += ["--symlink", os.path.realpath(root), root]
             else:
                 argv += ["--ro-bind", root, root]
-        argv += ["--proc", "/proc", "--dev", "/dev",
-                 "--size", str(self.limits.tmpfs_size), "--perms", "1777", "--tmpfs", "/tmp",
-                 *parents(self.run_dir), "--bind", str(self.run_dir), str(self.run_dir),
+        argv += [*parents(self.run_dir), "--bind", str(self.run_dir), str(self.run_dir),
                  *[a for i, (host, _) in enumerate(self.seed_files)
                    for a in ("--ro-bind", host, f"/run/cg/{i}")],
                  "--clearenv", "--info-fd", str(info_fd), "--chdir", "/tmp", "--"]
