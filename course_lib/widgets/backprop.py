@@ -515,6 +515,16 @@ def inference_peak(model, X):
     (each layer's caches are dropped as soon as the next layer has run: what PyTorch's
     ``torch.no_grad()`` does by never recording them), measured with tracemalloc.
     The input batch itself is not counted (it exists before the pass). Returns (out, bytes)."""
+    return _forward_peak(model, X, keep_caches=False)
+
+
+def training_peak(model, X):
+    """Peak bytes NumPy allocates during a training-mode forward pass that keeps every cache
+    (as backward needs), measured with tracemalloc; the input batch is not counted."""
+    return _forward_peak(model, X, keep_caches=True)
+
+
+def _forward_peak(model, X, keep_caches):
     import tracemalloc
 
     from ..memory import _cached_arrays
@@ -525,25 +535,9 @@ def inference_peak(model, X):
         h = X
         for layer in model.layers:
             h = layer.forward(h)
-            for attr in [name for name, _ in _cached_arrays(layer)]:   # no loop variable keeps one alive
-                setattr(layer, attr, None)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return h, peak
-
-
-def training_peak(model, X):
-    """Peak bytes NumPy allocates during a training-mode forward pass that keeps every cache
-    (as backward needs), measured with tracemalloc; the input batch is not counted."""
-    import tracemalloc
-
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        h = X
-        for layer in model.layers:
-            h = layer.forward(h)
+            if not keep_caches:
+                for attr in [name for name, _ in _cached_arrays(layer)]:   # no loop variable keeps one alive
+                    setattr(layer, attr, None)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

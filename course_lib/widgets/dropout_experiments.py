@@ -139,22 +139,10 @@ def make_mlp(p, width=WIDTH, rng=None, mask_rng=None):
     """The bench's net as a course_lib model: 64 -> width -> width -> 10, ReLU, Dropout(p)
     after each hidden ReLU (none for p = 0), no dropout on the output layer.
     ``rng``: generator (or seed) of the He-normal weights; ``mask_rng``: of the masks."""
-    from ..activations import ReLU
-    from ..dropout import Dropout
-    from ..layers import Linear
-    from ..module import Sequential
     from ..rng import get_rng
+    from ._common import relu_mlp
 
-    init_rng = get_rng(rng)
-    mask_rng = get_rng(mask_rng)
-    layers, fan_in = [], 64
-    for _ in range(2):
-        layers += [Linear(fan_in, width, rng=init_rng), ReLU()]
-        if p > 0:
-            layers.append(Dropout(p, rng=mask_rng))
-        fan_in = width
-    layers.append(Linear(fan_in, 10, rng=init_rng))
-    return Sequential(*layers)
+    return relu_mlp((width, width), p, get_rng(rng), get_rng(mask_rng))
 
 
 def _linears(model):

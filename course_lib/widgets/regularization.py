@@ -40,7 +40,7 @@ from ..optim import SGD, Adam
 from ..regularizers import L1, L2, ElasticNet
 from ..rng import course_seed, make_rng, seeds as course_seeds
 from ..train import evaluate, fit
-from ._common import one_blas_thread, render_png
+from ._common import one_blas_thread, relu_mlp, render_png
 from ._stacked import BestEpochs, accuracy, fit_stacked, nll, stack
 
 
@@ -226,14 +226,7 @@ def make_mlp(widths=(WIDTH,), p=0.0, seed=None):
     (``seed`` default: the first of ``cl.seeds``). Shapes: input (N, 64) -> logits (N, 10).
     """
     init_rng, mask_rng, _ = run_rngs(_seed(seed))
-    layers, fan_in = [], 64
-    for w in widths:
-        layers += [Linear(fan_in, w, rng=init_rng), ReLU()]
-        if p > 0:
-            layers.append(Dropout(p, rng=mask_rng))
-        fan_in = w
-    layers.append(Linear(fan_in, 10, rng=init_rng))
-    return Sequential(*layers)
+    return relu_mlp(widths, p, init_rng, mask_rng)
 
 
 def snap(strength):
