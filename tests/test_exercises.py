@@ -2,6 +2,7 @@
 and each student notebook runs until its first unfinished exercise, stopping there with
 NotImplementedError and nothing else. (The solutions themselves run under nbval.)"""
 import importlib.util
+import sys
 from pathlib import Path
 
 import nbformat
@@ -12,6 +13,7 @@ SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 spec = importlib.util.spec_from_file_location("exercises_tool", ROOT / "scripts" / "exercises.py")
 tool = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(tool)
+sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def ids(paths):
@@ -67,11 +69,12 @@ def test_exercise_stops_only_at_the_first_stub(path):
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
+    from kernels import ipc_kernel   # local sockets: no TCP port for two test workers to race for
+
     ex = nbformat.read(ROOT / "exercises" / path.name, as_version=4)
-    client = NotebookClient(ex, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT / "exercises")}})
-    with pytest.raises(CellExecutionError) as info:
-        client.execute()
+    with ipc_kernel() as km, pytest.raises(CellExecutionError) as info:
+        NotebookClient(ex, km=km, timeout=120, kernel_name="python3",
+                       resources={"metadata": {"path": str(ROOT / "exercises")}}).execute()
     assert "NotImplementedError" in str(info.value).splitlines()[-1] or \
         "NotImplementedError" in str(info.value)[-400:], \
         f"exercises/{path.name} stopped with something other than NotImplementedError:\n{str(info.value)[-1500:]}"
